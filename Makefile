@@ -1,0 +1,36 @@
+# The two commands of the README: `make pdf` and `make test` do all the set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ISSUE ?= issues/2025-001
+
+.PHONY: pdf test setup system bench lint clean
+
+pdf: setup
+	$(BIN)/bulletin-pdf build $(ISSUE)
+
+test: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python bench/bench_build.py $(ISSUE)
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+
+setup: system $(VENV)/.installed
+
+system:
+	@bash scripts/install-system-deps.sh
+
+# Reinstall when the dependencies change.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "需要 Python 3.11 或更高版本")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,203 @@
+"""Stage 2: article files (YAML front matter + Markdown) → `Article` objects.
+
+Markdown is CommonMark with tables and footnotes (markdown-it-py). Raw HTML
+is escaped, never rendered, and every link or image must stay inside the
+issue folder, so nothing is fetched from elsewhere when the PDF is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+from mdit_py_plugins.footnote import footnote_plugin
+
+from .errors import BulletinError, Problem, Problems
+from .manifest import ArticleRef, Issue, Section
+from .schema import Field, Schema, text, text_list, validate
+from .yamlfile import read_text, split_front_matter
+
+FRONT_MATTER_SCHEMA: Schema = {
+    "title": Field(text),
+    "subtitle": Field(text),
+    "toc_title": Field(text),  # shorter title for the 目录, when the printed one is long
+    "authors": Field(text_list, default=()),
+    "photographers": Field(text_list, default=()),
+    "byline": Field(text),  # free signature, replaces the one built from authors/photographers
+}
+
+
+@dataclass(frozen=True)
+class BylineGroup:
+    """One part of a signature: `文/徐文震、赵丹阳`; `label` None for a bare `(王维平)`."""
+
+    label: str | None
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    source: Path
+    anchor: str
+    title: str | None
+    subtitle: str | None
+    toc_title: str | None
+    authors: tuple[str, ...]
+    photographers: tuple[str, ...]
+    byline: tuple[BylineGroup, ...]
+    byline_text: str | None
+    body_html: Markup
+
+    @property
+    def toc_label(self) -> str | None:
+        return self.toc_title or self.title
+
+
+@dataclass(frozen=True)
+class SectionArticles:
+    section: Section
+    articles: tuple[Article, ...]
+
+
+def load_articles(issue: Issue) -> tuple[SectionArticles, ...]:
+    """Load every article of the issue, collecting all problems before raising."""
+    problems = Problems()
+    loaded = []
+    for section in issue.sections:
+        articles = []
+        for position, ref in enumerate(section.articles):
+            anchor = f"{section.anchor}-article-{position + 1}"
+            try:
+                articles.append(load_article(ref, section, anchor, issue.folder))
+            except BulletinError as error:
+                problems.extend(error.problems)
+        loaded.append(SectionArticles(section, tuple(articles)))
+    problems.raise_if_any()
+    return tuple(loaded)
+
+
+def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path) -> Article:
+    try:
+        source_text = read_text(ref.path)
+    except UnicodeDecodeError:
+        raise BulletinError([Problem("文件不是 UTF-8 编码，请另存为 UTF-8", ref.path)]) from None
+    parts = split_front_matter(source_text, ref.path)
+    problems = Problems()
+    meta = validate(parts.front_matter, FRONT_MATTER_SCHEMA, problems)
+    if meta is None:
+        problems.raise_if_any()
+    if meta["title"] is None and not section.untitled_articles:
+        problems.report(parts.front_matter.problem("缺少必填的键 “title”（文章标题）", ("title",)))
+    tokens = MARKDOWN.parse(parts.body, {})
+    for token, reference, is_image in _references(tokens):
+        line = parts.body_first_line + token.map[0] if token.map else None
+        problem = _check_reference(reference, is_image, ref.path, issue_folder)
+        if problem:
+            problems.add(problem, ref.path, line)
+    problems.raise_if_any()
+    _shift_headings(tokens)
+    _rebase_images(tokens, ref.path.parent, issue_folder)
+    body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
+    return Article(
+        source=ref.path,
+        anchor=anchor,
+        title=meta["title"],
+        subtitle=meta["subtitle"],
+        toc_title=meta["toc_title"],
+        authors=meta["authors"],
+        photographers=meta["photographers"],
+        byline=byline_groups(meta["authors"], meta["photographers"]),
+        byline_text=meta["byline"],
+        body_html=Markup(body_html),
+    )
+
+
+def byline_groups(authors: tuple[str, ...], photographers: tuple[str, ...]
+                  ) -> tuple[BylineGroup, ...]:
+    """The conventional signature: `文/… 图/…`, `图文/…` or just the author's name."""
+    if authors and authors == photographers:
+        return (BylineGroup("图文", authors),)
+    if not photographers:
+        return (BylineGroup(None, authors),) if authors else ()
+    groups = [BylineGroup("文", authors)] if authors else []
+    return (*groups, BylineGroup("图", photographers))
+
+
+def _build_markdown() -> MarkdownIt:
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
+    # A back-link arrow means nothing on paper, and its glyph is in no CJK font.
+    markdown.add_render_rule("footnote_anchor", lambda *args: "")
+    return markdown
+
+
+MARKDOWN = _build_markdown()
+
+
+def _walk(tokens: list[Token]) -> Iterator[tuple[Token, Token]]:
+    """Every token with the block token that carries its line numbers."""
+    for block in tokens:
+        yield block, block
+        for child in block.children or ():
+            yield child, block
+
+
+def _references(tokens: list[Token]) -> Iterator[tuple[Token, str, bool]]:
+    """(block token, reference, is it an image) for every link and image."""
+    for token, block in _walk(tokens):
+        if token.type == "link_open":
+            yield block, str(token.attrGet("href") or ""), False
+        elif token.type == "image":
+            yield block, str(token.attrGet("src") or ""), True
+
+
+def _check_reference(reference: str, is_image: bool, article: Path,
+                     issue_folder: Path) -> str | None:
+    """Why `reference` may not be used, or None when it is allowed.
+
+    Images must be files inside the issue folder; links may only point to an
+    anchor in the document or to an e-mail address.
+    """
+    parts = urlsplit(reference)
+    if reference.startswith("#") or parts.scheme == "mailto":
+        return None
+    if parts.scheme in ("http", "https", "ftp"):
+        return f"引用了网络地址 “{reference}”：简报只使用本期文件夹内的文件，网址请写成正文文字"
+    if parts.scheme == "file":
+        return f"引用了 file: 地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
+    if parts.scheme or reference.startswith(("/", "\\")):
+        return f"引用了绝对路径或其他地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
+    target = (article.parent / unquote(parts.path)).resolve()
+    if not target.is_relative_to(issue_folder):
+        return f"引用 “{reference}” 指向期刊文件夹之外：只能使用本期文件夹内的文件"
+    if not is_image:
+        return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
+    if not target.is_file():
+        return f"图片 “{reference}” 不存在"
+    return None
+
+
+def _shift_headings(tokens: list[Token]) -> None:
+    """`#` in an article is its first sub-heading level (一、).
+
+    The document's h1 is the section label and h2 the article title, so
+    Markdown heading n becomes h(n+2); the class keeps the article's own level.
+    """
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close"):
+            level = int(token.tag[1])
+            token.tag = f"h{min(level + 2, 6)}"
+            if token.type == "heading_open":
+                token.attrSet("class", f"heading-{level}")
+
+
+def _rebase_images(tokens: list[Token], article_folder: Path, issue_folder: Path) -> None:
+    """Image paths are written relative to the article; the document's base is the issue."""
+    for token, _block in _walk(tokens):
+        if token.type == "image":
+            target = (article_folder / unquote(str(token.attrGet("src")))).resolve()
+            token.attrSet("src", target.relative_to(issue_folder).as_posix())

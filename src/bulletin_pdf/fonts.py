@@ -1,0 +1,228 @@
+"""Stage: `fonts/fonts.yaml` → the font of every typographic role.
+
+A role (正文 宋体, 标题 黑体, 小标宋, 楷体, 仿宋) lists candidate fonts in
+order of preference: a family installed on the system, a family found in a
+file in `fonts/`, or a file in `fonts/`. The first available candidate is the
+role's font; the other available ones follow it in the CSS font stack. A
+required role with no available candidate stops the build and says what to
+install — we never let Pango silently substitute DejaVu or Droid.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont, TTLibError
+
+from .errors import BulletinError, Problem, Problems
+from .schema import Field, Invalid, Schema, boolean, text, validate
+from .yamlfile import YamlDocument, load_yaml_file
+
+FONTS_FILE = "fonts.yaml"
+FONT_FILE_SUFFIXES = (".ttf", ".otf")
+
+# fontconfig weight values for the CSS weights a role may ask for.
+FONTCONFIG_WEIGHTS = {100: 0, 200: 40, 300: 50, 400: 80, 500: 100, 600: 180, 700: 200,
+                      800: 205, 900: 210}
+
+
+def css_weight(value: object) -> int:
+    if value not in FONTCONFIG_WEIGHTS:
+        raise Invalid(f"字重应为 100–900 的整百数（400 常规，700 粗体），而不是 “{value}”")
+    return int(value)  # type: ignore[call-overload]
+
+
+CANDIDATE_SCHEMA: Schema = {
+    "family": Field(text),
+    "file": Field(text),
+    "weight": Field(css_weight, default=400),
+    "install": Field(text),  # how to get this font, shown when no candidate is found
+}
+
+ROLE_SCHEMA: Schema = {
+    "label": Field(text, required=True),
+    "optional": Field(boolean, default=False),
+    "fallback_role": Field(text),  # an optional role without a font uses this role's
+    "fonts": Field(required=True, items=CANDIDATE_SCHEMA),
+}
+
+
+@dataclass(frozen=True)
+class FontFile:
+    """One face of a font file, with the names it answers to."""
+
+    path: Path
+    index: int
+    families: tuple[str, ...]
+    weight: int  # CSS weight
+    in_project: bool  # a file in `fonts/`, registered through @font-face
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """An @font-face rule for a file in `fonts/` (system fonts need none)."""
+
+    family: str
+    url: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class RoleFont:
+    """What the layout needs for one role: the family stack and the weight."""
+
+    role: str
+    label: str
+    families: tuple[str, ...]
+    weight: int
+    files: tuple[FontFile, ...]
+
+
+@dataclass(frozen=True)
+class FontSet:
+    roles: dict[str, RoleFont]
+    faces: tuple[FontFace, ...]
+
+    @property
+    def files(self) -> tuple[FontFile, ...]:
+        return tuple(file for role in self.roles.values() for file in role.files)
+
+    @property
+    def family_names(self) -> frozenset[str]:
+        """Every name the configured fonts answer to: what a PDF may contain."""
+        return frozenset(name for file in self.files for name in file.families)
+
+
+def load_fonts(fonts_folder: Path) -> FontSet:
+    """Resolve every role in `fonts_folder/fonts.yaml` to available fonts."""
+    document = load_yaml_file(fonts_folder / FONTS_FILE)
+    problems = Problems()
+    values = validate(document, {"roles": Field(required=True)}, problems)
+    problems.raise_if_any()
+    roles_data = values["roles"] if values else None
+    if not isinstance(roles_data, dict) or not roles_data:
+        raise BulletinError([document.problem("roles 应为“角色名: 设置”的映射", ("roles",))])
+    available = _system_fonts() + _project_fonts(fonts_folder)
+    roles: dict[str, RoleFont] = {}
+    fallbacks: dict[str, tuple[str, str | None]] = {}
+    for name, raw in roles_data.items():
+        spec = validate(document, ROLE_SCHEMA, problems, raw, ("roles", name))
+        if spec is None:
+            continue
+        role = _resolve_role(document, str(name), spec, available, fonts_folder, problems)
+        if role is not None:
+            roles[str(name)] = role
+        elif spec["optional"]:
+            fallbacks[str(name)] = (spec["label"], spec["fallback_role"])
+    for name, (label, fallback) in fallbacks.items():
+        if fallback not in roles:
+            problems.report(document.problem(
+                f"可选角色 “{name}” 没有可用字体，须用 fallback_role 指定一个已配置的角色",
+                ("roles", name, "fallback_role")))
+            continue
+        roles[name] = RoleFont(name, label, roles[fallback].families, roles[fallback].weight,
+                               roles[fallback].files)
+    problems.raise_if_any()
+    faces = tuple(
+        FontFace(family, file.path.as_uri(), file.weight)
+        for role in roles.values() for family, file in zip(role.families, role.files, strict=True)
+        if file.in_project
+    )
+    return FontSet(roles, tuple(dict.fromkeys(faces)))
+
+
+def _resolve_role(document: YamlDocument, name: str, spec: dict, available: list[FontFile],
+                  fonts_folder: Path, problems: Problems) -> RoleFont | None:
+    families: list[str] = []
+    files: list[FontFile] = []
+    tried: list[str] = []
+    weight = None
+    for index, candidate in enumerate(spec["fonts"]):
+        key = ("roles", name, "fonts", index)
+        found = _find_candidate(document, candidate, key, available, fonts_folder, problems)
+        if found is None:
+            hint = f"（安装：{candidate['install']}）" if candidate["install"] else ""
+            tried.append(f"{candidate['family'] or candidate['file']}{hint}")
+            continue
+        families.append(candidate["family"] or found.families[0])
+        files.append(found)
+        weight = candidate["weight"] if weight is None else weight
+    if files:
+        return RoleFont(name, spec["label"], tuple(families), weight or 400, tuple(files))
+    if not spec["optional"]:
+        problems.report(document.problem(
+            f"字体角色 “{name}”（{spec['label']}）找不到可用字体。已尝试：{'；'.join(tried)}。"
+            f"请安装其中之一，或把字体文件放入 {fonts_folder} 并在 {FONTS_FILE} 中配置",
+            ("roles", name)))
+    return None
+
+
+def _find_candidate(document: YamlDocument, candidate: dict, key: tuple, available: list[FontFile],
+                    fonts_folder: Path, problems: Problems) -> FontFile | None:
+    if bool(candidate["family"]) == bool(candidate["file"]):
+        problems.report(document.problem("每个候选字体须写 family 或 file 之一", key))
+        return None
+    if candidate["file"]:
+        path = (fonts_folder / candidate["file"]).resolve()
+        if path.suffix.lower() not in FONT_FILE_SUFFIXES:
+            problems.report(document.problem(
+                f"字体文件 “{candidate['file']}” 须为 .ttf 或 .otf 文件", key + ("file",)))
+            return None
+        return next((font for font in available if font.path == path), None)
+    wanted = FONTCONFIG_WEIGHTS[candidate["weight"]]
+    matches = [font for font in available if candidate["family"] in font.families]
+    # Prefer the exact weight; a family without it would be faked by Pango (synthetic bold).
+    exact = [font for font in matches if FONTCONFIG_WEIGHTS[font.weight] == wanted]
+    return (exact or [None])[0]
+
+
+@cache
+def _system_fonts() -> list[FontFile]:
+    """Fonts fontconfig knows, as (file, index, family names, weight)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        raise BulletinError([Problem(
+            "找不到 fc-list（fontconfig）：请安装 fontconfig（apt-get install fontconfig）")])
+    output = subprocess.run(
+        [fc_list, "--format", "%{file}\t%{index}\t%{family}\t%{weight}\n"],
+        check=True, capture_output=True, text=True).stdout
+    fonts = []
+    for line in sorted(output.splitlines()):
+        file, index, families, weight = line.split("\t")
+        if " " in weight or not weight.isdigit():  # variable fonts give a range
+            continue
+        fonts.append(FontFile(Path(file), int(index), tuple(families.split(",")),
+                              _css_weight_from_fontconfig(int(weight)), in_project=False))
+    return fonts
+
+
+def _css_weight_from_fontconfig(value: int) -> int:
+    return min(FONTCONFIG_WEIGHTS, key=lambda css: abs(FONTCONFIG_WEIGHTS[css] - value))
+
+
+def _project_fonts(fonts_folder: Path) -> list[FontFile]:
+    """Font files dropped into `fonts/`, named as their name tables say."""
+    fonts = []
+    for path in sorted(fonts_folder.iterdir()):
+        if path.suffix.lower() not in FONT_FILE_SUFFIXES:
+            continue
+        try:
+            font = TTFont(path, lazy=True)
+        except (TTLibError, OSError) as error:
+            raise BulletinError([Problem(f"无法读取字体文件：{error}", path)]) from None
+        names = font["name"].names
+        families = tuple(dict.fromkeys(
+            record.toUnicode() for record in names if record.nameID in (16, 1)))
+        weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
+        font.close()
+        fonts.append(FontFile(path.resolve(), 0, families, _nearest_css_weight(weight),
+                              in_project=True))
+    return fonts
+
+
+def _nearest_css_weight(value: int) -> int:
+    return min(FONTCONFIG_WEIGHTS, key=lambda css: abs(css - value))

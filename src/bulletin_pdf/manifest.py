@@ -1,0 +1,146 @@
+"""Stage 1: `issues/<issue>/issue.yaml` → `Issue` (masthead data, sections, article files)."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
+from .schema import Field, Schema, boolean, iso_date, positive_int, text, text_list, validate
+from .yamlfile import YamlDocument, load_yaml_file
+
+MANIFEST_NAME = "issue.yaml"
+
+SECTION_SCHEMA: Schema = {
+    "title": Field(text, required=True),
+    "articles": Field(text_list, required=True),
+    # Short signed pieces (学习感悟) carry no titles and share pages.
+    "untitled_articles": Field(boolean, default=False),
+    "new_page_per_article": Field(boolean, default=True),
+}
+
+ISSUE_SCHEMA: Schema = {
+    "name": Field(text, required=True),
+    "masthead": Field(text_list),
+    "slogan": Field(text),
+    "number": Field(positive_int, required=True),
+    "date": Field(iso_date, required=True),
+    "publisher": Field(text, required=True),
+    "layout": Field(text, default="bulletin"),
+    "paper": Field(text, default="A4"),
+    "sections": Field(required=True, items=SECTION_SCHEMA),
+}
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """An article as the manifest lists it: where the file is and where it was named."""
+
+    path: Path
+    manifest: Path
+    key: KeyPath
+    line: int | None
+
+    def problem(self, message: str) -> Problem:
+        return Problem(message, self.manifest, self.line, self.key)
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    articles: tuple[ArticleRef, ...]
+    untitled_articles: bool
+    new_page_per_article: bool
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Issue:
+    folder: Path
+    manifest: Path
+    name: str
+    masthead: tuple[str, ...]
+    slogan: str | None
+    number: int
+    date: datetime.date
+    publisher: str
+    layout: str
+    paper: str
+    sections: tuple[Section, ...]
+
+    @property
+    def slug(self) -> str:
+        """The issue's folder name: names the output files (`build/<slug>.pdf`)."""
+        return self.folder.name
+
+
+def load_issue(folder: Path) -> Issue:
+    """Read and validate an issue folder's manifest; raise every problem found."""
+    folder = folder.resolve()
+    manifest = folder / MANIFEST_NAME
+    if not folder.is_dir():
+        raise BulletinError([Problem("期刊文件夹不存在", folder)])
+    if not manifest.is_file():
+        raise BulletinError([Problem(f"期刊文件夹中没有 {MANIFEST_NAME}", folder)])
+    document = load_yaml_file(manifest)
+    problems = Problems()
+    values = validate(document, ISSUE_SCHEMA, problems)
+    if values is None:
+        problems.raise_if_any()
+    sections = _sections(document, values["sections"] or [], folder, problems)
+    if values["sections"] is not None and not values["sections"]:
+        problems.report(document.problem("至少需要一个栏目", ("sections",)))
+    problems.raise_if_any()
+    return Issue(
+        folder=folder,
+        manifest=manifest,
+        name=values["name"],
+        masthead=values["masthead"] or (values["name"],),
+        slogan=values["slogan"],
+        number=values["number"],
+        date=values["date"],
+        publisher=values["publisher"],
+        layout=values["layout"],
+        paper=values["paper"],
+        sections=sections,
+    )
+
+
+def _sections(document: YamlDocument, raw_sections: list[dict], folder: Path,
+              problems: Problems) -> tuple[Section, ...]:
+    seen: dict[Path, KeyPath] = {}
+    sections = []
+    for index, raw in enumerate(raw_sections):
+        refs = []
+        for position, name in enumerate(raw["articles"] or ()):
+            key = ("sections", index, "articles", position)
+            ref = ArticleRef(folder / name, document.file, key, document.line(key))
+            problem = _check_article_path(ref, name, folder, seen)
+            if problem:
+                problems.report(problem)
+                continue
+            seen[ref.path.resolve()] = key
+            refs.append(ref)
+        sections.append(Section(
+            title=raw["title"],
+            articles=tuple(refs),
+            untitled_articles=raw["untitled_articles"],
+            new_page_per_article=raw["new_page_per_article"],
+            anchor=f"section-{index + 1}",
+        ))
+    return tuple(sections)
+
+
+def _check_article_path(ref: ArticleRef, name: str, folder: Path,
+                        seen: dict[Path, KeyPath]) -> Problem | None:
+    if Path(name).is_absolute() or not ref.path.resolve().is_relative_to(folder):
+        return ref.problem(f"文章路径 “{name}” 须在期刊文件夹之内（写相对路径，如 articles/01.md）")
+    if not ref.path.is_file():
+        return ref.problem(f"文章文件 “{name}” 不存在")
+    if ref.path.suffix.lower() != ".md":
+        return ref.problem(f"文章文件 “{name}” 应为 Markdown（.md）文件")
+    first = seen.get(ref.path.resolve())
+    if first is not None:
+        return ref.problem(f"文章 “{name}” 重复列出（已见于 {format_key_path(first)}）")
+    return None
