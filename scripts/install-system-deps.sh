@@ -4,7 +4,6 @@
 set -euo pipefail
 
 packages=(
-  python3-venv          # the project's virtualenv
   fontconfig            # fc-list: finds the fonts named in fonts/fonts.yaml
   libpango-1.0-0        # WeasyPrint's text layout
   libpangoft2-1.0-0

@@ -130,6 +130,9 @@ def byline_groups(authors: tuple[str, ...], photographers: tuple[str, ...]
 
 def _build_markdown() -> MarkdownIt:
     markdown = MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
+    # markdown-it silently turns `file:` and `javascript:` links into text; we want
+    # every reference as a token so that `_check_reference` can name the bad ones.
+    markdown.validateLink = lambda url: True
     # A back-link arrow means nothing on paper, and its glyph is in no CJK font.
     markdown.add_render_rule("footnote_anchor", lambda *args: "")
     return markdown

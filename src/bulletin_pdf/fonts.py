@@ -170,7 +170,7 @@ def _find_candidate(document: YamlDocument, candidate: dict, key: tuple, availab
         path = (fonts_folder / candidate["file"]).resolve()
         if path.suffix.lower() not in FONT_FILE_SUFFIXES:
             problems.report(document.problem(
-                f"字体文件 “{candidate['file']}” 须为 .ttf 或 .otf 文件", key + ("file",)))
+                f"字体文件 “{candidate['file']}” 须为 .ttf 或 .otf 文件", (*key, "file")))
             return None
         return next((font for font in available if font.path == path), None)
     wanted = FONTCONFIG_WEIGHTS[candidate["weight"]]

@@ -53,9 +53,9 @@ def validate(document: YamlDocument, schema: Schema, problems: Problems,
         if key not in schema:
             hint = difflib.get_close_matches(str(key), list(schema), n=1)
             suggestion = f"，是否想写 “{hint[0]}”？" if hint else f"；可用的键：{'、'.join(schema)}"
-            problems.report(document.problem(f"未知的键 “{key}”{suggestion}", path + (str(key),)))
+            problems.report(document.problem(f"未知的键 “{key}”{suggestion}", (*path, str(key))))
     for key, spec in schema.items():
-        key_path = path + (key,)
+        key_path = (*path, key)
         if key not in data or data[key] is None:
             if spec.required:
                 problems.report(document.problem(f"缺少必填的键 “{key}”", key_path))
@@ -71,7 +71,7 @@ def _check_value(document: YamlDocument, spec: Field, value: Any, path: KeyPath,
         if not isinstance(value, list):
             problems.report(document.problem("应为列表（每项以 “- ” 开头）", path))
             return []
-        checked = [validate(document, spec.items, problems, item, path + (index,))
+        checked = [validate(document, spec.items, problems, item, (*path, index))
                    for index, item in enumerate(value)]
         return [item for item in checked if item is not None]
     if spec.check is None:

@@ -79,15 +79,15 @@ def _index_lines(node: yaml.Node, path: KeyPath, first_line: int,
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + first_line
-            if path + (key,) in document.lines:
-                duplicates.add(f"键 “{key}” 重复出现（另一处在第 {document.lines[path + (key,)]} 行）",
-                               document.file, line, path + (key,))
-            document.lines[path + (key,)] = line
-            _index_lines(value_node, path + (key,), first_line, document, duplicates)
+            if (*path, key) in document.lines:
+                duplicates.add(f"键 “{key}” 重复出现（另一处在第 {document.lines[(*path, key)]} 行）",
+                               document.file, line, (*path, key))
+            document.lines[(*path, key)] = line
+            _index_lines(value_node, (*path, key), first_line, document, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            document.lines[path + (index,)] = item.start_mark.line + first_line
-            _index_lines(item, path + (index,), first_line, document, duplicates)
+            document.lines[(*path, index)] = item.start_mark.line + first_line
+            _index_lines(item, (*path, index), first_line, document, duplicates)
 
 
 def load_yaml_file(path: Path) -> YamlDocument:
