@@ -95,11 +95,15 @@ def test_every_problem_of_a_run_is_reported_together(project, capsys):
     error = failed_build(project, capsys)
     # Manifest problems stop before articles are read: the manifest names them.
     assert "number：应为正整数" in error and "date：“2025-13-01” 不是有效日期" in error
-    project.write("issue.yaml", MINIMAL_MANIFEST)
+    project.write("issue.yaml", MINIMAL_MANIFEST + "paper: B5\n")
+    (project.root / "fonts" / "fonts.yaml").write_text("roles:\n  body: 宋体\n", encoding="utf-8")
     error = failed_build(project, capsys)
-    assert "发现 2 个问题" in error
+    # Articles, layout and fonts are checked side by side: one run shows all of them.
+    assert "发现 4 个问题" in error
     assert "articles/a.md:1：缺少 YAML 头信息" in error
     assert "articles/c.md:3：mood：未知的键 “mood”" in error
+    assert "paper：版式 “bulletin” 不支持纸张 “B5”" in error
+    assert "fonts/fonts.yaml:2：roles.body：应为“键: 值”形式的映射" in error
 
 
 @pytest.mark.parametrize(("reference", "message"), [

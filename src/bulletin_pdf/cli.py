@@ -10,12 +10,14 @@ import argparse
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from . import __version__
 from .articles import load_articles
-from .errors import BulletinError, Problem, display_path
+from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, load_fonts
 from .layout import HtmlDocument, check_font_roles, load_layout, render_html
 from .manifest import load_issue
@@ -23,6 +25,8 @@ from .pdf import harfbuzz_subset_available, write_pdf
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,25 @@ def prepare(issue_folder: Path, say) -> tuple[Project, HtmlDocument, str]:
     project = find_project(issue_folder)
     say("读取期刊清单…")
     issue = load_issue(issue_folder)
-    layout = load_layout(project.layouts, issue)
-    fonts = load_fonts(project.fonts)
-    check_font_roles(layout, fonts, project.fonts / FONTS_FILE)
     article_count = sum(len(section.articles) for section in issue.sections)
     say(f"读取 {len(issue.sections)} 个栏目、{article_count} 篇文章…")
-    sections = load_articles(issue)
+    # Layout, fonts and articles do not depend on each other: report all their problems at once.
+    problems = Problems()
+    layout = _collecting(problems, load_layout, project.layouts, issue)
+    fonts = _collecting(problems, load_fonts, project.fonts)
+    sections = _collecting(problems, load_articles, issue)
+    if layout and fonts:
+        _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
+    problems.raise_if_any()
     return project, render_html(issue, sections, fonts, layout), issue.slug
+
+
+def _collecting(problems: Problems, stage: Callable[..., T], *args: Any) -> T | None:
+    try:
+        return stage(*args)
+    except BulletinError as error:
+        problems.extend(error.problems)
+        return None
 
 
 def command_build(args: argparse.Namespace) -> int:

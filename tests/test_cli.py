@@ -1,0 +1,46 @@
+"""The command line: what `build` and `check` print and write."""
+
+from __future__ import annotations
+
+import re
+
+import pikepdf
+
+from bulletin_pdf.cli import main
+
+
+def test_build_reports_what_it_wrote(project, capsys):
+    assert main(["build", str(project.issue), "--keep-html"]) == 0
+    captured = capsys.readouterr()
+    match = re.search(r"已写入 (\S+)：(\d+) 页，(\d+) KB，用时 [\d.]+ 秒", captured.out)
+    assert match, captured.out
+    with pikepdf.open(project.pdf) as pdf:
+        assert int(match.group(2)) == len(pdf.pages)
+    assert match.group(1).endswith("build/test.pdf")
+    assert round(project.pdf.stat().st_size / 1024) == int(match.group(3))
+    assert "排版中" in captured.err  # progress is shown
+    html = project.pdf.with_suffix(".html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html
+
+
+def test_output_option_chooses_the_file(project, tmp_path):
+    output = tmp_path / "elsewhere" / "简报.pdf"
+    assert main(["build", "-q", str(project.issue), "-o", str(output)]) == 0
+    assert output.read_bytes().startswith(b"%PDF-")
+    assert not project.pdf.exists()
+
+
+def test_check_validates_without_writing(project, capsys):
+    assert main(["check", "-q", str(project.issue)]) == 0
+    assert "检查通过" in capsys.readouterr().out
+    assert not (project.root / "build").exists()
+    project.write("articles/b.md", "---\ntitle: [1]\n---\n")
+    assert main(["check", "-q", str(project.issue)]) == 2
+    assert "articles/b.md:2：title：应为文字" in capsys.readouterr().err
+
+
+def test_builds_are_deterministic(project, tmp_path):
+    first, second = tmp_path / "1.pdf", tmp_path / "2.pdf"
+    assert main(["build", "-q", str(project.issue), "-o", str(first)]) == 0
+    assert main(["build", "-q", str(project.issue), "-o", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
