@@ -6,7 +6,7 @@ import datetime
 
 import pikepdf
 from conftest import MINIMAL_MANIFEST
-from pdfread import MM
+from pdfread import MM, read_pages, squash
 
 from bulletin_pdf.layout import chinese_date, css_string
 
@@ -27,3 +27,11 @@ def test_a5_paper(project):
         for page in pdf.pages:
             width, height = (float(value) for value in page.MediaBox[2:])
             assert abs(width - 148 * MM) < 0.5 and abs(height - 210 * MM) < 0.5
+
+
+def test_short_contents_leave_a_blank_verso_and_page_one_on_a_recto(project):
+    assert project.build() == 0
+    pages = read_pages(project.pdf)
+    assert squash(pages[1].header + pages[1].body + pages[1].footer) == ""  # blank, unnumbered
+    assert [squash(page.footer) for page in pages[2:]] == ["01", "02", "03"]
+    assert squash(pages[4].body).startswith("【感悟】")
