@@ -11,6 +11,7 @@ packages=(
   fonts-noto-cjk        # Noto Serif/Sans CJK SC: stand-ins for 宋体 and 黑体
   fonts-lxgw-wenkai     # LXGW WenKai: stand-in for 楷体
   poppler-utils         # pdftotext, pdffonts, pdftoppm: reading PDFs back in tests
+  libgs-common          # default_cmyk.icc: a free CMYK output profile for PDF/X
 )
 
 if ! command -v dpkg-query >/dev/null 2>&1; then

@@ -59,8 +59,15 @@ class Project:
         path.write_text(text, encoding="utf-8")
         return path
 
+    @property
+    def print_pdf(self) -> Path:
+        return self.root / "build" / "test-print.pdf"
+
     def build(self, *options: str) -> int:
-        return main(["build", "-q", str(self.issue), *options])
+        """Build the issue; the screen profile only, unless `options` name another."""
+        profile = () if any(option.startswith("--profile") for option in options) else (
+            "--profile", "screen")
+        return main(["build", "-q", str(self.issue), *profile, *options])
 
 
 @pytest.fixture
@@ -78,5 +85,6 @@ def project(tmp_path: Path) -> Project:
 @pytest.fixture(scope="session")
 def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("sample") / "sample.pdf"
-    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict"]) == 0
+    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
+                 "--profile", "screen"]) == 0
     return output

@@ -10,9 +10,9 @@ from bulletin_pdf.cli import main
 
 
 def test_build_reports_what_it_wrote(project, capsys):
-    assert main(["build", str(project.issue), "--keep-html"]) == 0
+    assert main(["build", str(project.issue), "--keep-html", "--profile", "screen"]) == 0
     captured = capsys.readouterr()
-    match = re.search(r"已写入 (\S+)：(\d+) 页，(\d+) KB，用时 [\d.]+ 秒", captured.out)
+    match = re.search(r"已写入 (\S+)（screen）：(\d+) 页，(\d+) KB，用时 [\d.]+ 秒", captured.out)
     assert match, captured.out
     with pikepdf.open(project.pdf) as pdf:
         assert int(match.group(2)) == len(pdf.pages)
@@ -26,8 +26,13 @@ def test_build_reports_what_it_wrote(project, capsys):
 def test_output_option_chooses_the_file(project, tmp_path):
     output = tmp_path / "elsewhere" / "简报.pdf"
     assert main(["build", "-q", str(project.issue), "-o", str(output)]) == 0
+    # Both profiles by default: the print file takes the name with -print.
     assert output.read_bytes().startswith(b"%PDF-")
+    assert output.with_name("简报-print.pdf").read_bytes().startswith(b"%PDF-")
     assert not project.pdf.exists()
+    single = tmp_path / "only-print.pdf"
+    assert main(["build", "-q", str(project.issue), "--profile", "print", "-o", str(single)]) == 0
+    assert single.read_bytes().startswith(b"%PDF-")
 
 
 def test_check_validates_without_writing(project, capsys):
@@ -44,3 +49,4 @@ def test_builds_are_deterministic(project, tmp_path):
     assert main(["build", "-q", str(project.issue), "-o", str(first)]) == 0
     assert main(["build", "-q", str(project.issue), "-o", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
+    assert (tmp_path / "1-print.pdf").read_bytes() == (tmp_path / "2-print.pdf").read_bytes()

@@ -11,22 +11,28 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pikepdf
+
 from . import __version__
-from .articles import load_articles
+from .articles import SectionArticles, load_articles
+from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
-from .fonts import FONTS_FILE, load_fonts
-from .layout import HtmlDocument, check_font_roles, load_layout, render_html
-from .manifest import load_issue
-from .pdf import harfbuzz_subset_available, write_pdf
+from .fonts import FONTS_FILE, FontSet, load_fonts
+from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
+from .manifest import BINDINGS, Issue, load_issue
+from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
+from .postprocess import finish_print
+from .preflight import preflight
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
 
 T = TypeVar("T")
+BINDING_NAMES = {"saddle": "骑马钉装订", "perfect": "胶装", "none": "不装订"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,10 @@ class Project:
     def build(self) -> Path:
         return self.root / "build"
 
+    @property
+    def cache(self) -> Path:
+        return self.root / ".cache"
+
 
 def find_project(issue_folder: Path) -> Project:
     for folder in (issue_folder.resolve(), *issue_folder.resolve().parents):
@@ -56,7 +66,18 @@ def find_project(issue_folder: Path) -> Project:
         "找不到项目根目录：期刊文件夹的上级目录中应有 layouts/ 和 fonts/fonts.yaml", issue_folder)])
 
 
-def prepare(issue_folder: Path, say) -> tuple[Project, HtmlDocument, str]:
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a build needs before WeasyPrint, validated."""
+
+    project: Project
+    issue: Issue
+    sections: tuple[SectionArticles, ...]
+    fonts: FontSet
+    layout: Layout
+
+
+def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
     """Every stage short of WeasyPrint; `check` stops here."""
     project = find_project(issue_folder)
     say("读取期刊清单…")
@@ -70,8 +91,11 @@ def prepare(issue_folder: Path, say) -> tuple[Project, HtmlDocument, str]:
     sections = _collecting(problems, load_articles, issue)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
+        if sections is not None and not problems:
+            say("检查字体是否覆盖所有文字…")
+            _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles)
     problems.raise_if_any()
-    return project, render_html(issue, sections, fonts, layout), issue.slug
+    return Prepared(project, issue, sections, fonts, layout)
 
 
 def _collecting(problems: Problems, stage: Callable[..., T], *args: Any) -> T | None:
@@ -83,31 +107,106 @@ def _collecting(problems: Problems, stage: Callable[..., T], *args: Any) -> T | 
 
 
 def command_build(args: argparse.Namespace) -> int:
-    started = time.perf_counter()
     say = _progress(args.quiet)
     if not harfbuzz_subset_available():
         print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
               "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
-    project, document, slug = prepare(args.issue, say)
-    output = args.output or project.build / f"{slug}.pdf"
+    prepared = prepare(args.issue, say)
+    names = PROFILE_NAMES if args.profile == "all" else (
+        (args.profile,) if args.profile else prepared.layout.default_profiles)
+    for name in names:
+        profile = _override(prepared.layout.profiles[name], args)
+        build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
+                      say)
+    return 0
+
+
+def _override(profile: Profile, args: argparse.Namespace) -> Profile:
+    """Command-line choices win over the layout's for the print profile."""
+    if not profile.is_print:
+        return profile
+    changes: dict[str, Any] = {}
+    if args.pdfx:
+        changes["pdfx"] = args.pdfx
+    if args.icc_profile:
+        if not args.icc_profile.is_file():
+            raise BulletinError([Problem("ICC 输出特性文件不存在", args.icc_profile)])
+        changes["icc_profile"] = args.icc_profile.resolve()
+        changes["output_condition"] = args.icc_profile.stem
+    return replace(profile, **changes)
+
+
+def _output_path(prepared: Prepared, profile: Profile, output: Path | None,
+                 names: tuple[str, ...]) -> Path:
+    """`build/<issue>.pdf` for screen, `build/<issue>-print.pdf` for print.
+
+    With `-o`, a single profile writes exactly there; with both, print adds `-print`.
+    """
+    if output is None:
+        output = prepared.project.build / f"{prepared.issue.slug}.pdf"
+    elif len(names) == 1:
+        return output
+    return output.with_name(f"{output.stem}-print.pdf") if profile.is_print else output
+
+
+def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argparse.Namespace,
+                  say: Callable[[str], None]) -> None:
+    """Render, finish and preflight one profile; the PDF appears only if all of it passes."""
+    started = time.perf_counter()
+    issue = prepared.issue
+    document = render_html(issue, prepared.sections, prepared.fonts, prepared.layout, profile)
     if args.keep_html:
         html_path = output.with_suffix(".html")
         html_path.parent.mkdir(parents=True, exist_ok=True)
         html_path.write_text(document.html, encoding="utf-8")
         say(f"已写入 {display_path(html_path)}")
-    result = write_pdf(document, output, say, strict=args.strict)
-    for warning in result.warnings:
-        print(f"WeasyPrint 警告：{warning}", file=sys.stderr)
+    with replace_when_done(output) as temporary:
+        result = write_pdf(document, temporary, profile, prepared.project.cache, say, args.strict)
+        for warning in result.warnings:
+            print(f"WeasyPrint 警告：{warning}", file=sys.stderr)
+        notes = []
+        if profile.is_print:
+            say("印刷后处理：页面框、裁切线、输出意图…")
+            finish = finish_print(temporary, profile, issue.binding,
+                                  keep_last_page_last=issue.colophon is not None)
+            if finish.blank_pages_added:
+                where = "版记前" if issue.colophon else "末尾"
+                notes.append(f"为{BINDING_NAMES[issue.binding]}在{where}补了 "
+                             f"{finish.blank_pages_added} 个空白页")
+        say("预检…")
+        report = preflight(temporary, profile.name,
+                           binding=issue.binding if profile.is_print else None,
+                           bleed_mm=profile.bleed_mm if profile.is_print else None,
+                           min_image_dpi=profile.min_image_dpi or profile.image_dpi)
+        for finding in report.warnings:
+            print(f"预检{finding}", file=sys.stderr)
+        if report.errors:
+            raise BulletinError([Problem(f"预检未通过：{finding}", output)
+                                 for finding in report.errors])
+    kind = f"{profile.name}，{report.pdfx}" if report.pdfx else profile.name
     elapsed = time.perf_counter() - started
-    print(f"已写入 {display_path(result.path)}：{result.pages} 页，"
-          f"{_human_size(result.size)}，用时 {elapsed:.1f} 秒")
-    return 0
+    print(f"已写入 {display_path(output)}（{kind}）：{report.pages} 页，"
+          f"{_human_size(output.stat().st_size)}，用时 {elapsed:.1f} 秒"
+          + "".join(f"；{note}" for note in notes))
 
 
 def command_check(args: argparse.Namespace) -> int:
-    prepare(args.issue, _progress(args.quiet))
+    prepared = prepare(args.issue, _progress(args.quiet))
+    for profile in prepared.layout.profiles.values():  # the templates render for every profile
+        render_html(prepared.issue, prepared.sections, prepared.fonts, prepared.layout, profile)
     print(f"检查通过：{display_path(args.issue)}")
     return 0
+
+
+def command_preflight(args: argparse.Namespace) -> int:
+    if not args.pdf.is_file():
+        raise BulletinError([Problem("文件不存在", args.pdf)])
+    try:
+        report = preflight(args.pdf, args.profile, args.binding, args.bleed, args.min_dpi)
+    except pikepdf.PdfError as error:
+        raise BulletinError([Problem(f"无法读取 PDF：{error}", args.pdf)]) from None
+    print(report.to_json() if args.json else report.to_text())
+    return 1 if report.errors else 0
 
 
 def _progress(quiet: bool):
@@ -131,6 +230,10 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build", help="排版并写出 PDF")
     build.add_argument("issue", type=Path, help="期刊文件夹，如 issues/2025-001")
     build.add_argument("-o", "--output", type=Path, help="输出 PDF 路径（默认 build/<期刊>.pdf）")
+    build.add_argument("--profile", choices=(*PROFILE_NAMES, "all"),
+                       help="输出方案：screen（屏幕）、print（印刷）或 all（默认按版式设置）")
+    build.add_argument("--pdfx", choices=("4", "1a"), help="印刷版的 PDF/X 版本（默认按版式设置，通常为 4）")
+    build.add_argument("--icc-profile", type=Path, help="印刷厂提供的 CMYK 输出特性文件（.icc）")
     build.add_argument("--keep-html", action="store_true", help="同时写出排版用的 HTML，便于调试版式")
     build.add_argument("--strict", action="store_true", help="把 WeasyPrint 的警告也当作错误")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
@@ -140,6 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("issue", type=Path, help="期刊文件夹")
     check.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     check.set_defaults(run=command_check)
+
+    check_pdf = commands.add_parser("preflight", help="印前检查任意 PDF：字体、缺字、页面框、图片、PDF/X")
+    check_pdf.add_argument("pdf", type=Path, help="要检查的 PDF 文件")
+    check_pdf.add_argument("--profile", choices=PROFILE_NAMES, default="screen",
+                           help="按哪种输出检查（默认 screen；印刷文件用 print）")
+    check_pdf.add_argument("--binding", choices=BINDINGS, help="检查页数是否适合该装订方式")
+    check_pdf.add_argument("--bleed", type=float, metavar="MM", help="检查出血是否恰为 MM 毫米")
+    check_pdf.add_argument("--min-dpi", type=int, help="图片最低有效分辨率（默认 print 300，screen 150）")
+    check_pdf.add_argument("--json", action="store_true", help="以 JSON 输出，供 CI 使用")
+    check_pdf.set_defaults(run=command_preflight)
     return parser
 
 

@@ -18,18 +18,72 @@ from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fonts import FontSet
 from .manifest import Issue
-from .schema import Field, Schema, text, text_list, validate
-from .yamlfile import load_yaml_file
+from .schema import (
+    Field,
+    Invalid,
+    Schema,
+    boolean,
+    choice,
+    non_negative_number,
+    positive_int,
+    text,
+    text_list,
+    validate,
+)
+from .yamlfile import YamlDocument, load_yaml_file
 
 LAYOUT_FILE = "layout.yaml"
 DOCUMENT_TEMPLATE = "document.html.j2"
+
+PROFILE_NAMES = ("screen", "print")
+
+SCREEN_SCHEMA: Schema = {
+    "stylesheet": Field(text, required=True),
+    "image_dpi": Field(positive_int, default=150),  # images are downsampled to about this
+}
+
+PRINT_SCHEMA: Schema = {
+    "stylesheet": Field(text, required=True),
+    "pdfx": Field(choice("4", "1a"), default="4"),
+    "bleed_mm": Field(non_negative_number, default=3.0),
+    "crop_marks": Field(boolean, default=True),
+    # The print shop's CMYK output profile; the first file found is used.
+    "icc_profiles": Field(text_list, required=True),
+    "output_condition": Field(text, default="CMYK"),
+    "min_image_dpi": Field(positive_int, default=300),
+}
 
 LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
     "papers": Field(text_list, required=True),  # paper sizes the stylesheets provide
-    "font_roles": Field(text_list, required=True),  # roles the stylesheets use as var(--font-…)
+    # Which font roles (var(--font-…) in the stylesheets) print each kind of text.
+    "text_roles": Field(required=True),
+    "profiles": Field(required=True, fields={
+        "screen": Field(required=True, fields=SCREEN_SCHEMA),
+        "print": Field(required=True, fields=PRINT_SCHEMA),
+    }),
+    "default_profiles": Field(text_list, default=PROFILE_NAMES),
 }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one output is made: `screen` (RGB, links, small) or `print` (PDF/X, bleed, CMYK)."""
+
+    name: str
+    stylesheet: str
+    image_dpi: int | None = None
+    pdfx: str | None = None
+    bleed_mm: float = 0.0
+    crop_marks: bool = False
+    icc_profile: Path | None = None
+    output_condition: str | None = None
+    min_image_dpi: int | None = None
+
+    @property
+    def is_print(self) -> bool:
+        return self.name == "print"
 
 
 @dataclass(frozen=True)
@@ -37,7 +91,9 @@ class Layout:
     folder: Path
     name: str
     papers: tuple[str, ...]
-    font_roles: tuple[str, ...]
+    text_roles: dict[str, tuple[str, ...]]
+    profiles: dict[str, Profile]
+    default_profiles: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -60,7 +116,16 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems = Problems()
     values = validate(document, LAYOUT_SCHEMA, problems)
     problems.raise_if_any()
-    layout = Layout(folder, values["name"], values["papers"], values["font_roles"])
+    profiles = _profiles(document, values["profiles"], folder, problems)
+    for index, name in enumerate(values["default_profiles"]):
+        if name not in PROFILE_NAMES:
+            problems.report(document.problem(
+                f"未知的输出方案 “{name}”；可选：{'、'.join(PROFILE_NAMES)}", ("default_profiles", index)))
+    problems.raise_if_any()
+    text_roles = _text_roles(document, values["text_roles"], problems)
+    problems.raise_if_any()
+    layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
+                    values["default_profiles"])
     if issue.paper not in layout.papers:
         raise BulletinError([Problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
@@ -68,9 +133,47 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     return layout
 
 
+def _text_roles(document: YamlDocument, raw: object, problems: Problems
+                ) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        problems.report(document.problem("应为“文字类别: [字体角色…]”的映射", ("text_roles",)))
+        return {}
+    roles = {}
+    for kind, names in raw.items():
+        try:
+            roles[str(kind)] = text_list(names)
+        except Invalid as error:
+            problems.report(document.problem(str(error), ("text_roles", str(kind))))
+    return roles
+
+
+def _profiles(document: YamlDocument, values: dict, folder: Path, problems: Problems
+              ) -> dict[str, Profile]:
+    for name in PROFILE_NAMES:
+        stylesheet = values[name]["stylesheet"]
+        if stylesheet and not (folder / stylesheet).is_file():
+            problems.report(document.problem(f"样式表 “{stylesheet}” 不存在",
+                                             ("profiles", name, "stylesheet")))
+    screen, printing = values["screen"], values["print"]
+    icc = next((Path(p) for p in printing["icc_profiles"] or () if (folder / p).is_file()), None)
+    if icc is None:
+        problems.report(document.problem(
+            f"找不到 CMYK 输出特性文件（ICC）：已尝试 {'、'.join(printing['icc_profiles'] or ())}。"
+            "请安装 libgs-common（apt-get install libgs-common）或配置印刷厂提供的 ICC 文件",
+            ("profiles", "print", "icc_profiles")))
+    return {
+        "screen": Profile("screen", screen["stylesheet"], image_dpi=screen["image_dpi"]),
+        "print": Profile(
+            "print", printing["stylesheet"], pdfx=printing["pdfx"], bleed_mm=printing["bleed_mm"],
+            crop_marks=printing["crop_marks"], icc_profile=(folder / icc) if icc else None,
+            output_condition=printing["output_condition"], min_image_dpi=printing["min_image_dpi"]),
+    }
+
+
 def check_font_roles(layout: Layout, fonts: FontSet, fonts_file: Path) -> None:
     """A role the layout uses but fonts.yaml lacks would silently fall back to DejaVu."""
-    missing = [role for role in layout.font_roles if role not in fonts.roles]
+    used = dict.fromkeys(role for roles in layout.text_roles.values() for role in roles)
+    missing = [role for role in used if role not in fonts.roles]
     if missing:
         raise BulletinError([Problem(
             f"版式 “{layout.folder.name}” 需要字体角色 “{role}”，但字体配置中没有", fonts_file,
@@ -78,7 +181,7 @@ def check_font_roles(layout: Layout, fonts: FontSet, fonts_file: Path) -> None:
 
 
 def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
-                layout: Layout) -> HtmlDocument:
+                layout: Layout, profile: Profile) -> HtmlDocument:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.folder / "templates"),
         autoescape=True,
@@ -93,6 +196,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             issue=issue,
             sections=sections,
             fonts=fonts,
+            profile=profile,
             layout_url=layout.folder.as_uri() + "/",
         )
     except jinja2.TemplateSyntaxError as error:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
-from .schema import Field, Schema, boolean, iso_date, positive_int, text, text_list, validate
+from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
 from .yamlfile import YamlDocument, load_yaml_file
 
 MANIFEST_NAME = "issue.yaml"
@@ -20,6 +20,17 @@ SECTION_SCHEMA: Schema = {
     "new_page_per_article": Field(boolean, default=True),
 }
 
+COLOPHON_SCHEMA: Schema = {
+    "submit_to": Field(text_list),  # 报
+    "copy_to": Field(text_list),  # 送
+    "distribute_to": Field(text_list),  # 发
+    "printed_by": Field(text),  # 编印单位, default: the publisher
+    "printed_on": Field(iso_date),  # 印发日期, default: the issue's date
+    "copies": Field(positive_int),  # 共印N份
+}
+
+BINDINGS = ("saddle", "perfect", "none")
+
 ISSUE_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "masthead": Field(text_list),
@@ -29,6 +40,8 @@ ISSUE_SCHEMA: Schema = {
     "publisher": Field(text, required=True),
     "layout": Field(text, default="bulletin"),
     "paper": Field(text, default="A4"),
+    "binding": Field(choice(*BINDINGS), default="saddle"),  # pads the print PDF's page count
+    "colophon": Field(fields=COLOPHON_SCHEMA, required=False),
     "sections": Field(required=True, items=SECTION_SCHEMA),
 }
 
@@ -56,6 +69,18 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Colophon:
+    """The 版记 at the end of an issue: who receives it, who printed it, how many."""
+
+    submit_to: tuple[str, ...]
+    copy_to: tuple[str, ...]
+    distribute_to: tuple[str, ...]
+    printed_by: str
+    printed_on: datetime.date
+    copies: int | None
+
+
+@dataclass(frozen=True)
 class Issue:
     folder: Path
     manifest: Path
@@ -67,6 +92,8 @@ class Issue:
     publisher: str
     layout: str
     paper: str
+    binding: str
+    colophon: Colophon | None
     sections: tuple[Section, ...]
 
     @property
@@ -103,7 +130,24 @@ def load_issue(folder: Path) -> Issue:
         publisher=values["publisher"],
         layout=values["layout"],
         paper=values["paper"],
+        binding=values["binding"],
+        colophon=_colophon(document, values),
         sections=sections,
+    )
+
+
+def _colophon(document: YamlDocument, values: dict) -> Colophon | None:
+    """The 版记, when the manifest has one; its unit and date default to the issue's."""
+    if "colophon" not in (document.data or {}) or not values["colophon"]:
+        return None
+    raw = values["colophon"]
+    return Colophon(
+        submit_to=raw["submit_to"] or (),
+        copy_to=raw["copy_to"] or (),
+        distribute_to=raw["distribute_to"] or (),
+        printed_by=raw["printed_by"] or values["publisher"],
+        printed_on=raw["printed_on"] or values["date"],
+        copies=raw["copies"],
     )
 
 

@@ -1,8 +1,7 @@
 """Stage 4: HTML document → PDF file, with WeasyPrint.
 
-Only local files under the document's allowed roots can be read, and the PDF
-is written to a temporary file that replaces the target only when complete,
-so a failed build never leaves a broken PDF where a good one was.
+Only local files under the document's allowed roots can be read. For print,
+raster images reach WeasyPrint already converted to CMYK (see `images`).
 """
 
 from __future__ import annotations
@@ -18,17 +17,18 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import BulletinError, Problem
-from .layout import HtmlDocument
+from .images import cmyk_jpeg, is_raster
+from .layout import HtmlDocument, Profile
+
+PDFX_VARIANTS = {"4": "pdf/x-4", "1a": "pdf/x-1a"}
 
 
 @dataclass(frozen=True)
-class PdfResult:
-    path: Path
+class RenderResult:
     pages: int
-    size: int
     warnings: tuple[str, ...]
 
 
@@ -41,11 +41,16 @@ class ForbiddenResource(FatalURLFetchingError):
 
 
 class LocalFetcher(URLFetcher):
-    """Fetch `file:` URLs under the allowed roots; refuse everything else."""
+    """Fetch `file:` URLs under the allowed roots; refuse everything else.
 
-    def __init__(self, allowed_roots: tuple[Path, ...]):
+    `convert` may replace a raster image's bytes (CMYK for print).
+    """
+
+    def __init__(self, allowed_roots: tuple[Path, ...],
+                 convert: Callable[[Path], bytes] | None = None):
         super().__init__(allowed_protocols={"file"})
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
+        self.convert = convert
 
     def fetch(self, url: str, headers: dict | None = None):
         parts = urlsplit(url)
@@ -53,6 +58,8 @@ class LocalFetcher(URLFetcher):
         if path is None or not any(path == root or path.is_relative_to(root)
                                    for root in self.allowed_roots):
             raise ForbiddenResource(url)
+        if self.convert is not None and is_raster(path) and path.is_file():
+            return URLFetcherResponse(url, self.convert(path), {"Content-Type": "image/jpeg"})
         return super().fetch(url, headers)
 
 
@@ -61,20 +68,23 @@ def harfbuzz_subset_available() -> bool:
     return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
-def write_pdf(document: HtmlDocument, output: Path,
+def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Path,
               progress: Callable[[str], None] = lambda message: None,
-              strict: bool = False) -> PdfResult:
-    """Lay out `document` and write it to `output` atomically.
+              strict: bool = False) -> RenderResult:
+    """Lay out `document` for `profile` and write the PDF to `target`.
 
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
-    fetcher = LocalFetcher(document.allowed_roots)
-    html = weasyprint.HTML(string=document.html, base_url=document.base_url,
-                           url_fetcher=fetcher)
+    convert = None
+    if profile.is_print and profile.icc_profile is not None:
+        icc = profile.icc_profile
+        convert = lambda path: cmyk_jpeg(path, icc, cache / "images")  # noqa: E731
+    fetcher = LocalFetcher(document.allowed_roots, convert)
+    html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     with _weasyprint_messages() as messages:
         try:
-            progress("排版中（WeasyPrint）…")
+            progress(f"排版中（{profile.name}，WeasyPrint）…")
             rendered = html.render()
         except ForbiddenResource as error:
             raise BulletinError([Problem(
@@ -85,16 +95,25 @@ def write_pdf(document: HtmlDocument, output: Path,
         if errors:
             raise BulletinError([Problem(f"排版错误：{message}") for message in errors])
         progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with _replace_when_done(output) as temporary:
-            rendered.write_pdf(temporary)
+        rendered.write_pdf(target, **_pdf_options(profile))
     warnings = tuple(message for level, message in messages if level < logging.ERROR)
-    return PdfResult(output, len(rendered.pages), output.stat().st_size, warnings)
+    return RenderResult(len(rendered.pages), warnings)
+
+
+def _pdf_options(profile: Profile) -> dict:
+    if profile.is_print:
+        return {"pdf_variant": PDFX_VARIANTS[profile.pdfx or "4"]}
+    # Screen: downsample and recompress images, the file travels by e-mail.
+    return {"dpi": profile.image_dpi, "optimize_images": True, "jpeg_quality": 85}
 
 
 @contextmanager
-def _replace_when_done(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, renamed over it only if the block succeeds."""
+def replace_when_done(target: Path) -> Iterator[Path]:
+    """A temporary path next to `target`, renamed over it only if the block succeeds.
+
+    A failed build therefore never leaves a broken PDF where a good one was.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                         dir=target.parent)
     os.close(descriptor)

@@ -30,6 +30,7 @@ class Field:
     required: bool = False
     default: Any = None
     items: Schema | None = None  # for lists of mappings: the schema of each item
+    fields: Schema | None = None  # for a nested mapping: its schema
 
 
 Schema = dict[str, Field]
@@ -59,7 +60,9 @@ def validate(document: YamlDocument, schema: Schema, problems: Problems,
         if key not in data or data[key] is None:
             if spec.required:
                 problems.report(document.problem(f"缺少必填的键 “{key}”", key_path))
-            values[key] = spec.default
+            # A nested mapping left out still gets its own defaults.
+            values[key] = (validate(document, spec.fields, problems, {}, key_path)
+                           if spec.fields is not None and not spec.required else spec.default)
             continue
         values[key] = _check_value(document, spec, data[key], key_path, problems)
     return values
@@ -67,6 +70,8 @@ def validate(document: YamlDocument, schema: Schema, problems: Problems,
 
 def _check_value(document: YamlDocument, spec: Field, value: Any, path: KeyPath,
                  problems: Problems) -> Any:
+    if spec.fields is not None:
+        return validate(document, spec.fields, problems, value, path)
     if spec.items is not None:
         if not isinstance(value, list):
             problems.report(document.problem("应为列表（每项以 “- ” 开头）", path))
@@ -115,6 +120,12 @@ def positive_int(value: Any) -> int:
     return value
 
 
+def non_negative_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise Invalid(f"应为不小于 0 的数，而不是 {_describe(value)}")
+    return float(value)
+
+
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"应为 true 或 false，而不是 {_describe(value)}")
@@ -132,9 +143,10 @@ def iso_date(value: Any) -> datetime.date:
 
 def choice(*options: str) -> Check:
     def check(value: Any) -> str:
-        if value not in options:
+        # `pdfx: 4` reads as a number in YAML; the options are text.
+        if isinstance(value, bool) or str(value) not in options:
             raise Invalid(f"“{value}” 不是可选值；可选：{'、'.join(options)}")
-        return value
+        return str(value)
     return check
 
 

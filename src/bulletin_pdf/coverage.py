@@ -1,0 +1,120 @@
+"""Glyph coverage, checked before layout: every character against its role's fonts.
+
+A character no configured font has would come out as a missing-glyph box or,
+worse, silently in a fallback font the print shop never saw. We read the
+fonts' cmaps (fontTools) and report each such character with the file, line
+and column where an editor can fix it (a rare name character such as 堃 or 𠮷
+with a GB2312-only licensed font is the usual case).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+from .articles import SectionArticles
+from .errors import BulletinError, Problem, Problems
+from .fonts import FontFile, FontSet
+from .manifest import Issue
+from .yamlfile import read_text
+
+# The kind of text each source key holds; the layout's `text_roles` says which
+# font roles print each kind (the header, for one, repeats section titles).
+MANIFEST_KINDS = {
+    "name": "name", "masthead": "name", "slogan": "slogan", "publisher": "publisher",
+    "title": "section_title", "submit_to": "colophon", "copy_to": "colophon",
+    "distribute_to": "colophon", "printed_by": "colophon",
+}
+FRONT_MATTER_KINDS = {
+    "title": "title", "toc_title": "toc_title", "subtitle": "subtitle",
+    "authors": "byline", "photographers": "byline", "byline": "byline",
+}
+HEADING = re.compile(r"^(#{1,6})\s")
+HEADING_KINDS = {1: "heading_1", 2: "heading_2"}
+
+KindedLines = Iterator[tuple[int, str, str]]
+
+
+def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+                   text_roles: dict[str, tuple[str, ...]]) -> None:
+    """Raise a problem for every character a role's fonts cannot draw."""
+    problems = Problems()
+    _check_file(issue.manifest, _manifest_lines, fonts, text_roles, problems)
+    for entry in sections:
+        for article in entry.articles:
+            _check_file(article.source, _article_lines, fonts, text_roles, problems)
+    problems.raise_if_any()
+
+
+def _check_file(path: Path, kinded_lines, fonts: FontSet, text_roles: dict[str, tuple[str, ...]],
+                problems: Problems) -> None:
+    reported: set[tuple[str, str]] = set()
+    for number, line, kind in kinded_lines(read_text(path).split("\n")):
+        roles = text_roles.get(kind, ())
+        for column, char in enumerate(line, 1):
+            if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+                continue
+            for role in roles:
+                if role in fonts.roles and not _covered(char, fonts.roles[role].files) \
+                        and (char, role) not in reported:
+                    reported.add((char, role))
+                    font = fonts.roles[role]
+                    problems.report(Problem(
+                        f"字符 “{char}”（U+{ord(char):04X}）不在{font.label}字体"
+                        f" {'、'.join(font.families)} 中：请换用含此字的字体，"
+                        "或在 fonts/fonts.yaml 中加后备字体"
+                        f"（第 {column} 列）", path, number))
+
+
+def _manifest_lines(lines: list[str]) -> KindedLines:
+    """The manifest's lines, each with the kind of text its value is."""
+    key = None
+    for number, line in enumerate(lines, 1):
+        text = line.split(" #", 1)[0]
+        match = re.match(r"^\s*(?:-\s+)?([A-Za-z_]+):", text)
+        if match:
+            key = match.group(1)
+            text = text[match.end():]
+        elif not text.strip().startswith("-"):
+            continue
+        yield number, text, MANIFEST_KINDS.get(key or "", "")
+
+
+def _article_lines(lines: list[str]) -> KindedLines:
+    """An article's lines with their kind: front matter by key, Markdown by block."""
+    in_front_matter = bool(lines) and lines[0].strip() == "---"
+    key = None
+    for number, line in enumerate(lines, 1):
+        if in_front_matter:
+            if number > 1 and line.strip() in ("---", "..."):
+                in_front_matter = False
+                continue
+            match = re.match(r"^([A-Za-z_]+):", line)
+            if match:
+                key = match.group(1)
+                line = line[match.end():]
+            yield number, line, FRONT_MATTER_KINDS.get(key or "", "")
+            continue
+        heading = HEADING.match(line)
+        if heading:
+            yield number, line[heading.end():], HEADING_KINDS.get(len(heading.group(1)), "body")
+        else:
+            yield number, line, "body"
+
+
+def _covered(char: str, files: tuple[FontFile, ...]) -> bool:
+    return any(ord(char) in _cmap(file.path, file.index) for file in files)
+
+
+@cache
+def _cmap(path: Path, index: int) -> frozenset[int]:
+    try:
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            return frozenset(font.getBestCmap() or ())
+    except Exception as error:  # fontTools raises many kinds for a broken file
+        raise BulletinError([Problem(f"无法读取字体的字符表：{error}", path)]) from None

@@ -1,0 +1,385 @@
+"""Stage 6: preflight — read any PDF back and report what a print shop would reject.
+
+Structure (fonts, boxes, output intent, colour spaces, transparency) is read
+with pikepdf; geometry (where text and images are placed, text colours) with
+pdfplumber. Each finding names its rule and, where it matters, its page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+
+MM = 72 / 25.4
+SAFE_ZONE = 3 * MM  # no text this close to the trim
+BOX_TOLERANCE = 0.01  # points
+PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
+RGB_SPACES = ("/DeviceRGB", "/CalRGB")
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str  # "error" | "warning"
+    rule: str  # fonts, glyphs, boxes, images, colour, safe-zone, pdfx, pages
+    message: str
+    page: int | None = None
+
+    def __str__(self) -> str:
+        label = {"error": "错误", "warning": "警告"}[self.severity]
+        where = f"第 {self.page} 页 " if self.page else ""
+        return f"{label} [{self.rule}] {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    name: str
+    type: str
+    embedded: bool
+
+
+@dataclass
+class Report:
+    path: Path
+    profile: str
+    pages: int = 0
+    pdfx: str | None = None
+    fonts: list[FontInfo] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "warning"]
+
+    def add(self, severity: str, rule: str, message: str, page: int | None = None) -> None:
+        self.findings.append(Finding(severity, rule, message, page))
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "file": str(self.path), "profile": self.profile, "pages": self.pages,
+            "pdfx": self.pdfx, "fonts": [asdict(font) for font in self.fonts],
+            "errors": len(self.errors), "warnings": len(self.warnings),
+            "findings": [asdict(finding) for finding in self.findings],
+        }, ensure_ascii=False, indent=2)
+
+    def to_text(self) -> str:
+        embedded = sum(font.embedded for font in self.fonts)
+        lines = [f"预检 {self.path}（{self.profile}，{self.pdfx or '非 PDF/X'}，{self.pages} 页）",
+                 f"字体 {len(self.fonts)} 种，嵌入 {embedded} 种："
+                 + "、".join(f"{font.name}（{font.type}）" for font in self.fonts)]
+        lines += [str(finding) for finding in self.findings]
+        lines.append(f"结论：{len(self.errors)} 个错误，{len(self.warnings)} 个警告")
+        return "\n".join(lines)
+
+
+def preflight(path: Path, profile: str = "screen", binding: str | None = None,
+              bleed_mm: float | None = None, min_image_dpi: int | None = None) -> Report:
+    """Check the PDF at `path` for `profile` ("screen" or "print")."""
+    report = Report(path, profile)
+    printing = profile == "print"
+    min_dpi = min_image_dpi or (300 if printing else 150)
+    with pikepdf.open(path) as pdf:
+        report.pages = len(pdf.pages)
+        report.pdfx = _pdfx_version(pdf)
+        _check_fonts(pdf, report, printing)
+        _check_pdfx(pdf, report, printing)
+        _check_boxes(pdf, report, printing, bleed_mm)
+        _check_colours_and_transparency(pdf, report)
+        image_spaces = _image_colour_spaces(pdf)
+    with pdfplumber.open(path) as document:
+        for number, page in enumerate(document.pages, 1):
+            _check_images(page, number, image_spaces, report, printing, min_dpi)
+            if printing:
+                _check_text(page, number, report)
+    if binding:
+        multiple = PAGE_MULTIPLE[binding]
+        if report.pages % multiple:
+            report.add("error", "pages",
+                       f"共 {report.pages} 页，{binding} 装订需要 {multiple} 的倍数")
+    return report
+
+
+# Fonts --------------------------------------------------------------------
+
+def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
+    seen: dict[tuple, FontInfo] = {}
+    notdef_pages: Counter[int] = Counter()
+    for number, page in enumerate(pdf.pages, 1):
+        for font in _fonts_of(page.obj.get("/Resources")):
+            if font.objgen in seen:
+                continue
+            info = _font_info(font)
+            seen[font.objgen] = info
+            if font.get("/Subtype") == pikepdf.Name.Type3:
+                report.add("error" if printing else "warning", "fonts",
+                           f"字体 {info.name} 是 Type 3 字体（位图或过程字体，印刷质量无法保证）", number)
+            elif not info.embedded:
+                report.add("error", "fonts", f"字体 {info.name} 没有嵌入", number)
+        notdef_pages[number] = _count_notdef(page)
+    report.fonts = sorted(seen.values(), key=lambda font: font.name)
+    for number, count in sorted(notdef_pages.items()):
+        if count:
+            report.add("error", "glyphs", f"有 {count} 处文字以 .notdef（缺字方框）显示", number)
+
+
+def _fonts_of(resources, depth: int = 0):
+    """Fonts of a resource dictionary, including those of its form XObjects."""
+    if resources is None or depth > 8:
+        return
+    yield from resources.get("/Font", {}).values()
+    for xobject in resources.get("/XObject", {}).values():
+        if xobject.get("/Subtype") == pikepdf.Name.Form:
+            yield from _fonts_of(xobject.get("/Resources"), depth + 1)
+
+
+def _font_info(font: pikepdf.Dictionary) -> FontInfo:
+    name = str(font.get("/BaseFont", "/(unnamed)"))[1:]
+    subtype = str(font.get("/Subtype", "/?"))[1:]
+    if subtype == "Type3":
+        return FontInfo(name, subtype, embedded=True)
+    descendants = font.get("/DescendantFonts")
+    target = descendants[0] if descendants else font
+    descriptor = target.get("/FontDescriptor")
+    embedded = descriptor is not None and any(
+        key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+    kind = str(target.get("/Subtype", "/?"))[1:]
+    if descriptor is not None and "/FontFile3" in descriptor:
+        kind += f"/{str(descriptor.FontFile3.get('/Subtype', '/?'))[1:]}"
+    return FontInfo(name, kind, embedded)
+
+
+def _count_notdef(page: pikepdf.Page) -> int:
+    """Glyph 0 shown with an Identity-encoded composite font: the missing-glyph box."""
+    fonts = page.obj.get("/Resources", {}).get("/Font", {})
+    count = 0
+    font = None
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name == "Tf":
+            font = fonts.get(str(operands[0]))
+        elif name in ("Tj", "TJ", "'", '"') and font is not None and _is_identity(font):
+            for string in _strings(operands):
+                data = bytes(string)
+                count += sum(1 for i in range(0, len(data) - 1, 2) if data[i:i + 2] == b"\0\0")
+    return count
+
+
+def _is_identity(font) -> bool:
+    return font.get("/Subtype") == pikepdf.Name.Type0 and str(
+        font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
+
+
+def _strings(operands):
+    for operand in operands:
+        if isinstance(operand, pikepdf.String):
+            yield operand
+        elif isinstance(operand, pikepdf.Array):
+            yield from (item for item in operand if isinstance(item, pikepdf.String))
+
+
+# PDF/X identification -----------------------------------------------------
+
+def _pdfx_version(pdf: pikepdf.Pdf) -> str | None:
+    version = pdf.docinfo.get("/GTS_PDFXVersion")
+    if version is None:
+        metadata = pdf.open_metadata()
+        version = metadata.get("pdfxid:GTS_PDFXVersion") or metadata.get("pdfx:GTS_PDFXVersion")
+    return str(version) if version else None
+
+
+def _check_pdfx(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
+    version = report.pdfx
+    if version is None:
+        if printing:
+            report.add("error", "pdfx", "不是 PDF/X 文件（没有 GTS_PDFXVersion）")
+        return
+    intents = [intent for intent in pdf.Root.get("/OutputIntents", [])
+               if intent.get("/S") == pikepdf.Name.GTS_PDFX]
+    if not intents:
+        report.add("error", "pdfx", f"{version} 文件缺少 OutputIntent（/GTS_PDFX 输出意图）")
+    else:
+        profile = intents[0].get("/DestOutputProfile")
+        if profile is None and "PDF/X-4" in version:
+            report.add("error", "pdfx", "OutputIntent 没有嵌入 ICC 输出特性文件")
+        elif profile is not None and int(profile.get("/N", 0)) != 4:
+            report.add("error", "pdfx", "OutputIntent 的 ICC 输出特性文件不是 CMYK（N≠4）")
+    if re.match(r"PDF/X-(1a|3)", version) and "/GTS_PDFXVersion" not in pdf.docinfo:
+        report.add("error", "pdfx", f"{version} 需要文档信息中的 GTS_PDFXVersion")
+    if "PDF/X-4" in version and not pdf.open_metadata().get("pdfxid:GTS_PDFXVersion"):
+        report.add("error", "pdfx", "PDF/X-4 需要 XMP 元数据中的 pdfxid:GTS_PDFXVersion")
+    if "/ID" not in pdf.trailer:
+        report.add("error", "pdfx", "文件缺少 /ID")
+    if str(pdf.docinfo.get("/Trapped", "")) not in ("/True", "/False"):
+        report.add("error", "pdfx", "文档信息的 Trapped 须为 True 或 False")
+    if version.startswith("PDF/X-1a") and float(pdf.pdf_version) > 1.4:
+        report.add("error", "pdfx", f"PDF/X-1a 须为 PDF 1.4 以下，本文件为 {pdf.pdf_version}")
+    if version.startswith("PDF/X-1a"):
+        for font in report.fonts:
+            if font.type.endswith("/OpenType"):
+                report.add("error", "fonts", f"PDF/X-1a 不允许 OpenType 字体程序：{font.name}")
+
+
+# Page boxes ---------------------------------------------------------------
+
+def _check_boxes(pdf: pikepdf.Pdf, report: Report, printing: bool, bleed_mm: float | None) -> None:
+    sizes = set()
+    for number, page in enumerate(pdf.pages, 1):
+        media = _box(page.obj, "/MediaBox")
+        trim = _box(page.obj, "/TrimBox")
+        bleed = _box(page.obj, "/BleedBox")
+        if trim is None or bleed is None:
+            if printing:
+                missing = "、".join(name for name, box in (("TrimBox", trim), ("BleedBox", bleed))
+                                   if box is None)
+                report.add("error", "boxes", f"缺少 {missing}", number)
+            trim = trim or media
+        if bleed is not None and not (_inside(trim, bleed) and _inside(bleed, media)):
+            report.add("error", "boxes", "页面框不一致：须 TrimBox ⊆ BleedBox ⊆ MediaBox", number)
+        if bleed is not None and bleed_mm is not None:
+            expected = bleed_mm * MM
+            actual = [trim[0] - bleed[0], trim[1] - bleed[1], bleed[2] - trim[2], bleed[3] - trim[3]]
+            if any(abs(value - expected) > BOX_TOLERANCE for value in actual):
+                shown = "、".join(f"{value / MM:.2f}" for value in actual)
+                report.add("error", "boxes", f"出血应为 {bleed_mm:g} mm，实为 {shown} mm", number)
+        sizes.add((round(trim[2] - trim[0], 1), round(trim[3] - trim[1], 1)))
+    if len(sizes) > 1:
+        shown = "、".join(f"{w / MM:.1f}×{h / MM:.1f} mm" for w, h in sorted(sizes))
+        report.add("error", "boxes", f"各页成品尺寸（TrimBox）不一致：{shown}")
+
+
+def _box(page: pikepdf.Dictionary, name: str) -> list[float] | None:
+    box = page.get(name)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (float(value) for value in box)
+    return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+
+
+def _inside(inner: list[float], outer: list[float]) -> bool:
+    return (inner[0] >= outer[0] - BOX_TOLERANCE and inner[1] >= outer[1] - BOX_TOLERANCE
+            and inner[2] <= outer[2] + BOX_TOLERANCE and inner[3] <= outer[3] + BOX_TOLERANCE)
+
+
+# Colours and transparency -------------------------------------------------
+
+def _check_colours_and_transparency(pdf: pikepdf.Pdf, report: Report) -> None:
+    if report.pdfx is None:
+        return
+    x1a = report.pdfx.startswith("PDF/X-1a")
+    for number, page in enumerate(pdf.pages, 1):
+        resources = page.obj.get("/Resources", pikepdf.Dictionary())
+        spaces = resources.get("/ColorSpace", {})
+        rgb = 0
+        for operands, operator in pikepdf.parse_content_stream(page):
+            name = str(operator)
+            if name in ("rg", "RG") or (
+                    name in ("cs", "CS") and _is_rgb(spaces.get(str(operands[0]), operands[0]), x1a)):
+                rgb += 1
+        if rgb:
+            report.add("error", "colour", f"有 {rgb} 处使用 RGB 颜色（{report.pdfx} 须用 CMYK）", number)
+        if x1a:
+            for state in resources.get("/ExtGState", {}).values():
+                if _transparent(state):
+                    report.add("error", "colour", "PDF/X-1a 不允许透明", number)
+                    break
+
+
+def _is_rgb(space, strict: bool) -> bool:
+    """DeviceRGB is never right in PDF/X; ICC-based RGB only in PDF/X-1a is wrong."""
+    if isinstance(space, pikepdf.Name):
+        return str(space) in RGB_SPACES
+    if isinstance(space, pikepdf.Array) and len(space) > 0:
+        family = str(space[0])
+        if family in RGB_SPACES:
+            return True
+        if family == "/ICCBased":
+            return strict and int(space[1].get("/N", 0)) == 3
+        if family == "/Indexed":
+            return _is_rgb(space[1], strict)
+    return False
+
+
+def _transparent(state) -> bool:
+    smask = state.get("/SMask")
+    return ((smask is not None and smask != pikepdf.Name.None_)
+            or float(state.get("/CA", 1)) < 1 or float(state.get("/ca", 1)) < 1
+            or str(state.get("/BM", "/Normal")) not in ("/Normal", "/Compatible"))
+
+
+# Images -------------------------------------------------------------------
+
+def _image_colour_spaces(pdf: pikepdf.Pdf) -> dict[tuple[int, str], tuple[str, bool, bool]]:
+    """(page, name) → (colour space, is it RGB, has a soft mask) for every image XObject."""
+    spaces = {}
+    for number, page in enumerate(pdf.pages, 1):
+        for name, image in page.obj.get("/Resources", {}).get("/XObject", {}).items():
+            if image.get("/Subtype") != pikepdf.Name.Image:
+                continue
+            space = image.get("/ColorSpace")
+            described = str(space[0] if isinstance(space, pikepdf.Array) else space)[1:]
+            spaces[(number, name[1:])] = (described, _is_rgb(space, strict=True),
+                                          "/SMask" in image)
+    return spaces
+
+
+def _check_images(page, number: int, spaces: dict, report: Report, printing: bool,
+                  min_dpi: int) -> None:
+    x1a = bool(report.pdfx and report.pdfx.startswith("PDF/X-1a"))
+    for image in page.images:
+        width_in = (image["x1"] - image["x0"]) / 72
+        height_in = (image["bottom"] - image["top"]) / 72
+        if width_in <= 0 or height_in <= 0:
+            continue
+        pixels_x, pixels_y = image["srcsize"]
+        dpi = min(pixels_x / width_in, pixels_y / height_in)
+        placed = f"{width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm"
+        label = f"图片 {image.get('name', '')}（{pixels_x}×{pixels_y} 像素，置入 {placed}）"
+        if dpi < min_dpi:
+            severity = "error" if printing else "warning"
+            report.add(severity, "images", f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
+                       f"{'印刷' if printing else '屏幕'}至少需要 {min_dpi} dpi", number)
+        space, is_rgb, has_mask = spaces.get((number, image.get("name", "")), ("?", False, False))
+        if report.pdfx and (space == "DeviceRGB" or (x1a and is_rgb)):
+            report.add("error", "images", f"{label} 为 RGB（{space}），{report.pdfx} 须用 CMYK", number)
+        if x1a and has_mask:
+            report.add("error", "images", f"{label} 带透明蒙版，PDF/X-1a 不允许透明", number)
+
+
+# Text placement and colour (print) ---------------------------------------
+
+def _check_text(page, number: int, report: Report) -> None:
+    trim = page.page_obj.attrs.get("TrimBox")
+    if trim is None:
+        return
+    # pdfplumber measures from the top-left corner of the page's MediaBox/CropBox.
+    origin_x, top_y = page.bbox[0], page.bbox[3]
+    left, bottom, right, top = (float(value) for value in trim)
+    safe = (left - origin_x + SAFE_ZONE, top_y - top + SAFE_ZONE,
+            right - origin_x - SAFE_ZONE, top_y - bottom - SAFE_ZONE)
+    near_trim = rich_black = rgb_text = 0
+    for char in page.chars:
+        if not char["text"].strip():
+            continue
+        if (char["x0"] < safe[0] or char["top"] < safe[1] or char["x1"] > safe[2]
+                or char["bottom"] > safe[3]):
+            near_trim += 1
+        colour = char.get("non_stroking_color") or ()
+        if len(colour) == 3:
+            rgb_text += 1
+        elif len(colour) == 4 and colour[3] >= 0.99 and sum(colour[:3]) > 0:
+            rich_black += 1
+    if near_trim:
+        report.add("error", "safe-zone", f"有 {near_trim} 个字符距裁切线不足 3 mm", number)
+    if rgb_text:
+        report.add("error", "colour", f"有 {rgb_text} 个字符为 RGB 颜色", number)
+    if rich_black:
+        report.add("error", "colour", f"有 {rich_black} 个字符为四色黑（应为单色 K100）", number)
