@@ -70,16 +70,20 @@ class Project:
         return main(["build", "-q", str(self.issue), *profile, *options])
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Project:
-    shutil.copytree(ROOT / "layouts", tmp_path / "layouts")
-    (tmp_path / "fonts").mkdir()
-    shutil.copy(ROOT / "fonts" / "fonts.yaml", tmp_path / "fonts" / "fonts.yaml")
-    made = Project(tmp_path)
+def make_project(root: Path) -> Project:
+    shutil.copytree(ROOT / "layouts", root / "layouts")
+    (root / "fonts").mkdir()
+    shutil.copy(ROOT / "fonts" / "fonts.yaml", root / "fonts" / "fonts.yaml")
+    made = Project(root)
     made.write("issue.yaml", MINIMAL_MANIFEST)
     for name, text in MINIMAL_ARTICLES.items():
         made.write(f"articles/{name}", text)
     return made
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return make_project(tmp_path)
 
 
 @pytest.fixture(scope="session")

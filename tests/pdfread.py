@@ -39,24 +39,41 @@ class PageText:
     width: float
 
 
+def trim_box(page: pdfplumber.page.Page) -> tuple[float, float, float, float]:
+    """The page's TrimBox (or MediaBox) as (x0, top, x1, bottom) in pdfplumber's frame.
+
+    pdfplumber keeps PDF x but measures `top` down from the MediaBox's upper edge,
+    shifted by the box's origin; print PDFs have a MediaBox larger than the trim.
+    """
+    attrs = page.page_obj.attrs
+    media = [float(value) for value in pdfplumber.utils.resolve_all(attrs["MediaBox"])]
+    trim = [float(value) for value in pdfplumber.utils.resolve_all(attrs.get("TrimBox", media))]
+
+    def top(y: float) -> float:
+        return page.bbox[1] + media[3] - y
+
+    return trim[0], top(trim[3]), trim[2], top(trim[1])
+
+
 def read_pages(path: Path) -> list[PageText]:
     pages = []
     with pdfplumber.open(path) as pdf:
         for index, page in enumerate(pdf.pages):
-            height, width = page.height, page.width
-            footer_region = page.crop((0, height - BOTTOM_MARGIN, width, height))
+            left, top, right, bottom = trim_box(page)
+            footer_region = page.crop((left, bottom - BOTTOM_MARGIN, right, bottom))
             footer_chars = [char for char in footer_region.chars if char["text"].strip()]
             pages.append(PageText(
                 number=index + 1,
-                header=page.crop((0, 0, width, TOP_MARGIN)).extract_text(),
-                body=page.crop((0, TOP_MARGIN, width, height - BOTTOM_MARGIN)).extract_text(),
+                header=page.crop((left, top, right, top + TOP_MARGIN)).extract_text(),
+                body=page.crop((left, top + TOP_MARGIN, right, bottom - BOTTOM_MARGIN)
+                               ).extract_text(),
                 footer=footer_region.extract_text(),
                 large=page.filter(
                     lambda obj: obj.get("size", 0) > BODY_SIZE * 1.1).extract_text(),
-                footer_x=min((char["x0"] for char in footer_chars), default=None),
-                edge_text=(page.crop((0, 0, width, EDGE)).extract_text()
-                           + page.crop((0, height - EDGE, width, height)).extract_text()),
-                width=width,
+                footer_x=min((char["x0"] - left for char in footer_chars), default=None),
+                edge_text=(page.crop((left, top, right, top + EDGE)).extract_text()
+                           + page.crop((left, bottom - EDGE, right, bottom)).extract_text()),
+                width=right - left,
             ))
     return pages
 

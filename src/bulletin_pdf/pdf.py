@@ -85,7 +85,8 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     with _weasyprint_messages() as messages:
         try:
             progress(f"排版中（{profile.name}，WeasyPrint）…")
-            rendered = html.render()
+            # Image options act when images are laid out, so render() needs them too.
+            rendered = html.render(**_pdf_options(profile))
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]

@@ -357,14 +357,19 @@ def _check_images(page, number: int, spaces: dict, report: Report, printing: boo
 # Text placement and colour (print) ---------------------------------------
 
 def _check_text(page, number: int, report: Report) -> None:
-    trim = page.page_obj.attrs.get("TrimBox")
-    if trim is None:
+    attrs = page.page_obj.attrs
+    if "TrimBox" not in attrs:
         return
-    # pdfplumber measures from the top-left corner of the page's MediaBox/CropBox.
-    origin_x, top_y = page.bbox[0], page.bbox[3]
-    left, bottom, right, top = (float(value) for value in trim)
-    safe = (left - origin_x + SAFE_ZONE, top_y - top + SAFE_ZONE,
-            right - origin_x - SAFE_ZONE, top_y - bottom - SAFE_ZONE)
+    media = [float(value) for value in pdfplumber.utils.resolve_all(attrs["MediaBox"])]
+    left, bottom, right, top = (float(value) for value in pdfplumber.utils.resolve_all(
+        attrs["TrimBox"]))
+
+    def plumber_top(y: float) -> float:
+        """pdfplumber keeps PDF x but measures `top` down from the MediaBox's upper edge."""
+        return page.bbox[1] + media[3] - y
+
+    safe = (left + SAFE_ZONE, plumber_top(top) + SAFE_ZONE,
+            right - SAFE_ZONE, plumber_top(bottom) - SAFE_ZONE)
     near_trim = rich_black = rgb_text = 0
     for char in page.chars:
         if not char["text"].strip():
