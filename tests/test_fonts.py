@@ -105,3 +105,19 @@ def test_bad_font_configuration(project, candidates, message):
         load_fonts(project.root / "fonts")
     assert any(message in str(problem) and "roles.body.fonts[0]" in str(problem)
                for problem in error.value.problems), error.value
+
+
+def test_characters_missing_from_a_role_font_are_reported_before_layout(project, capsys):
+    """A GB2312-only licensed font lacks rare name characters: caught with file, line, column."""
+    text = "第二篇文章的正文一段张炜王五赵六。"
+    make_font(project.root / "fonts" / "song.ttf", "Test Song GB2312", text + "测试简报")
+    replace_role(project, "body", "      - file: song.ttf\n")
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五, 李堃]\n---\n\n"
+                                   "第二篇的正文：张堃与王𠮷。\n")
+    assert project.build() == 2
+    error = capsys.readouterr().err
+    assert "articles/b.md:6：第 9 列的字符 “堃”（U+5803）不在正文（宋体）字体 Test Song GB2312 中" in error
+    assert "articles/b.md:6：第 12 列的字符 “𠮷”（U+20BB7）" in error
+    # Front matter too, in the role that prints it: names are set in 楷体, which has 堃.
+    assert "articles/b.md:3" not in error
+    assert not project.pdf.exists()

@@ -210,3 +210,18 @@ def test_unreadable_pdf(tmp_path, capsys):
     path.write_bytes(b"not a pdf at all")
     assert main(["preflight", str(path)]) == 2
     assert "无法读取 PDF" in capsys.readouterr().err
+
+
+def test_inline_image_inside_a_form_is_measured_at_its_placed_size(tmp_path):
+    pdf = pikepdf.new()
+    form = pdf.make_stream(b"q 100 0 0 100 0 0 cm BI /W 10 /H 10 /CS /RGB /BPC 8 ID "
+                           + b"\x80" * 300 + b" EI Q", Type=pikepdf.Name.XObject,
+                           Subtype=pikepdf.Name.Form, BBox=[0, 0, 200, 200],
+                           Matrix=[2, 0, 0, 2, 0, 0])
+    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=A4,
+                              Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fm1=form)),
+                              Contents=pdf.make_stream(b"q 1 0 0 1 50 50 cm /Fm1 Do Q"))
+    pdf.pages.append(pikepdf.Page(pdf.make_indirect(page)))
+    pdf.save(tmp_path / "form.pdf")
+    (finding,) = [f for f in preflight(tmp_path / "form.pdf", "print").errors if f.rule == "images"]
+    assert "置入 71×71 mm" in finding.message and "有效分辨率仅 4 dpi" in finding.message

@@ -19,7 +19,7 @@ from fontTools.ttLib import TTFont
 
 from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
-from .fonts import FontFile, FontSet
+from .fonts import FontSet
 from .manifest import Issue
 from .yamlfile import read_text
 
@@ -37,7 +37,8 @@ FRONT_MATTER_KINDS = {
 HEADING = re.compile(r"^(#{1,6})\s")
 HEADING_KINDS = {1: "heading_1", 2: "heading_2"}
 
-KindedLines = Iterator[tuple[int, str, str]]
+# (line number, column where `text` starts, text, kind of text)
+KindedLines = Iterator[tuple[int, int, str, str]]
 
 
 def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
@@ -53,22 +54,21 @@ def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: F
 
 def _check_file(path: Path, kinded_lines, fonts: FontSet, text_roles: dict[str, tuple[str, ...]],
                 problems: Problems) -> None:
-    reported: set[tuple[str, str]] = set()
-    for number, line, kind in kinded_lines(read_text(path).split("\n")):
-        roles = text_roles.get(kind, ())
-        for column, char in enumerate(line, 1):
-            if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
-                continue
-            for role in roles:
-                if role in fonts.roles and not _covered(char, fonts.roles[role].files) \
-                        and (char, role) not in reported:
-                    reported.add((char, role))
-                    font = fonts.roles[role]
-                    problems.report(Problem(
-                        f"字符 “{char}”（U+{ord(char):04X}）不在{font.label}字体"
-                        f" {'、'.join(font.families)} 中：请换用含此字的字体，"
-                        "或在 fonts/fonts.yaml 中加后备字体"
-                        f"（第 {column} 列）", path, number))
+    """Report each (character, role) gap once, at its first occurrence in `path`."""
+    first_seen: dict[tuple[str, str], tuple[int, int]] = {}
+    for number, start, line, kind in kinded_lines(read_text(path).split("\n")):
+        for role in text_roles.get(kind, ()):
+            for column, char in enumerate(line, start):
+                first_seen.setdefault((char, role), (number, column))
+    for (char, role), (number, column) in first_seen.items():
+        if role not in fonts.roles or char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+            continue
+        font = fonts.roles[role]
+        if not any(ord(char) in _cmap(file.path, file.index) for file in font.files):
+            problems.report(Problem(
+                f"第 {column} 列的字符 “{char}”（U+{ord(char):04X}）不在{font.label}字体"
+                f" {'、'.join(font.families)} 中：请换用含此字的字体，"
+                "或在 fonts/fonts.yaml 中为该角色加后备字体", path, number))
 
 
 def _manifest_lines(lines: list[str]) -> KindedLines:
@@ -77,12 +77,12 @@ def _manifest_lines(lines: list[str]) -> KindedLines:
     for number, line in enumerate(lines, 1):
         text = line.split(" #", 1)[0]
         match = re.match(r"^\s*(?:-\s+)?([A-Za-z_]+):", text)
+        start = match.end() if match else 0
         if match:
             key = match.group(1)
-            text = text[match.end():]
         elif not text.strip().startswith("-"):
             continue
-        yield number, text, MANIFEST_KINDS.get(key or "", "")
+        yield number, start + 1, text[start:], MANIFEST_KINDS.get(key or "", "")
 
 
 def _article_lines(lines: list[str]) -> KindedLines:
@@ -95,20 +95,15 @@ def _article_lines(lines: list[str]) -> KindedLines:
                 in_front_matter = False
                 continue
             match = re.match(r"^([A-Za-z_]+):", line)
+            start = match.end() if match else 0
             if match:
                 key = match.group(1)
-                line = line[match.end():]
-            yield number, line, FRONT_MATTER_KINDS.get(key or "", "")
+            yield number, start + 1, line[start:], FRONT_MATTER_KINDS.get(key or "", "")
             continue
         heading = HEADING.match(line)
-        if heading:
-            yield number, line[heading.end():], HEADING_KINDS.get(len(heading.group(1)), "body")
-        else:
-            yield number, line, "body"
-
-
-def _covered(char: str, files: tuple[FontFile, ...]) -> bool:
-    return any(ord(char) in _cmap(file.path, file.index) for file in files)
+        start = heading.end() if heading else 0
+        kind = HEADING_KINDS.get(len(heading.group(1)), "body") if heading else "body"
+        yield number, start + 1, line[start:], kind
 
 
 @cache

@@ -8,6 +8,7 @@ pdfplumber. Each finding names its rule and, where it matters, its page.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -94,11 +95,11 @@ def preflight(path: Path, profile: str = "screen", binding: str | None = None,
         _check_pdfx(pdf, report, printing)
         _check_boxes(pdf, report, printing, bleed_mm)
         _check_colours_and_transparency(pdf, report)
-        image_spaces = _image_colour_spaces(pdf)
-    with pdfplumber.open(path) as document:
-        for number, page in enumerate(document.pages, 1):
-            _check_images(page, number, image_spaces, report, printing, min_dpi)
-            if printing:
+        for number, page in enumerate(pdf.pages, 1):
+            _check_images(page, number, report, printing, min_dpi)
+    if printing:  # pdfplumber interprets every glyph: only where text placement matters
+        with pdfplumber.open(path) as document:
+            for number, page in enumerate(document.pages, 1):
                 _check_text(page, number, report)
     if binding:
         multiple = PAGE_MULTIPLE[binding]
@@ -317,40 +318,67 @@ def _transparent(state) -> bool:
 
 # Images -------------------------------------------------------------------
 
-def _image_colour_spaces(pdf: pikepdf.Pdf) -> dict[tuple[int, str], tuple[str, bool, bool]]:
-    """(page, name) → (colour space, is it RGB, has a soft mask) for every image XObject."""
-    spaces = {}
-    for number, page in enumerate(pdf.pages, 1):
-        for name, image in page.obj.get("/Resources", {}).get("/XObject", {}).items():
-            if image.get("/Subtype") != pikepdf.Name.Image:
-                continue
-            space = image.get("/ColorSpace")
-            described = str(space[0] if isinstance(space, pikepdf.Array) else space)[1:]
-            spaces[(number, name[1:])] = (described, _is_rgb(space, strict=True),
-                                          "/SMask" in image)
-    return spaces
+@dataclass(frozen=True)
+class PlacedImage:
+    name: str
+    image: pikepdf.Object  # the image XObject (or inline image dictionary)
+    width: float  # placed size in points
+    height: float
 
 
-def _check_images(page, number: int, spaces: dict, report: Report, printing: bool,
+def _placed_images(owner, resources, ctm: pikepdf.Matrix, depth: int = 0
+                   ) -> list[PlacedImage]:
+    """Images drawn by a content stream, with the size the CTM gives them (forms included)."""
+    placed: list[PlacedImage] = []
+    stack: list[pikepdf.Matrix] = []
+    xobjects = resources.get("/XObject", {}) if resources is not None else {}
+    for operands, operator in pikepdf.parse_content_stream(owner):
+        name = str(operator)
+        if name == "q":
+            stack.append(ctm)
+        elif name == "Q" and stack:
+            ctm = stack.pop()
+        elif name == "cm":
+            ctm = pikepdf.Matrix(*(float(value) for value in operands)) @ ctm
+        elif name == "INLINE IMAGE":
+            placed.append(PlacedImage("inline", operands[0].obj, *_unit_square(ctm)))
+        elif name == "Do" and str(operands[0]) in xobjects:
+            xobject = xobjects[str(operands[0])]
+            if xobject.get("/Subtype") == pikepdf.Name.Image:
+                placed.append(PlacedImage(str(operands[0])[1:], xobject, *_unit_square(ctm)))
+            elif xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
+                matrix = pikepdf.Matrix(*(float(v) for v in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])))
+                placed += _placed_images(xobject, xobject.get("/Resources", resources),
+                                         matrix @ ctm, depth + 1)
+    return placed
+
+
+def _unit_square(ctm: pikepdf.Matrix) -> tuple[float, float]:
+    """Width and height of the unit square (an image's space) under `ctm`, in points."""
+    return math.hypot(ctm.a, ctm.b), math.hypot(ctm.c, ctm.d)
+
+
+def _check_images(page: pikepdf.Page, number: int, report: Report, printing: bool,
                   min_dpi: int) -> None:
     x1a = bool(report.pdfx and report.pdfx.startswith("PDF/X-1a"))
-    for image in page.images:
-        width_in = (image["x1"] - image["x0"]) / 72
-        height_in = (image["bottom"] - image["top"]) / 72
+    for placed in _placed_images(page, page.obj.get("/Resources"), pikepdf.Matrix()):
+        width_in, height_in = placed.width / 72, placed.height / 72
         if width_in <= 0 or height_in <= 0:
             continue
-        pixels_x, pixels_y = image["srcsize"]
+        pixels_x, pixels_y = int(placed.image.get("/Width", 0)), int(placed.image.get("/Height", 0))
         dpi = min(pixels_x / width_in, pixels_y / height_in)
-        placed = f"{width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm"
-        label = f"图片 {image.get('name', '')}（{pixels_x}×{pixels_y} 像素，置入 {placed}）"
+        label = (f"图片 {placed.name}（{pixels_x}×{pixels_y} 像素，"
+                 f"置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm）")
         if dpi < min_dpi:
-            severity = "error" if printing else "warning"
-            report.add(severity, "images", f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
+            report.add("error" if printing else "warning", "images",
+                       f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
                        f"{'印刷' if printing else '屏幕'}至少需要 {min_dpi} dpi", number)
-        space, is_rgb, has_mask = spaces.get((number, image.get("name", "")), ("?", False, False))
-        if report.pdfx and (space == "DeviceRGB" or (x1a and is_rgb)):
-            report.add("error", "images", f"{label} 为 RGB（{space}），{report.pdfx} 须用 CMYK", number)
-        if x1a and has_mask:
+        space = placed.image.get("/ColorSpace")
+        described = str(space[0] if isinstance(space, pikepdf.Array) else space)[1:]
+        if report.pdfx and (described == "DeviceRGB" or (x1a and _is_rgb(space, strict=True))):
+            report.add("error", "images", f"{label} 为 RGB（{described}），{report.pdfx} 须用 CMYK",
+                       number)
+        if x1a and "/SMask" in placed.image:
             report.add("error", "images", f"{label} 带透明蒙版，PDF/X-1a 不允许透明", number)
 
 
