@@ -14,10 +14,10 @@ from bulletin_pdf.manifest import load_issue
 
 @pytest.mark.parametrize(("authors", "photographers", "expected"), [
     (("徐文震", "赵丹阳"), ("张 炜",),
-     (BylineGroup("文", ("徐文震", "赵丹阳")), BylineGroup("图", ("张 炜",)))),
-    (("曹 宏",), ("曹 宏",), (BylineGroup("图文", ("曹 宏",)),)),
+     (BylineGroup("文", ("徐文震", "赵丹阳")), BylineGroup("图", ("张\u3000炜",)))),
+    (("曹 宏",), ("曹 宏",), (BylineGroup("图文", ("曹\u3000宏",)),)),
     (("王维平",), (), (BylineGroup(None, ("王维平",)),)),
-    ((), ("张 炜",), (BylineGroup("图", ("张 炜",)),)),
+    ((), ("张 炜",), (BylineGroup("图", ("张\u3000炜",)),)),
     ((), (), ()),
 ])
 def test_byline_groups(authors, photographers, expected):

@@ -7,6 +7,7 @@ issue folder, so nothing is fetched from elsewhere when the PDF is made.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +20,13 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import BulletinError, Problem, Problems
 from .manifest import ArticleRef, Issue, Section
+from .normalize import normalize, normalize_markdown
 from .schema import Field, Schema, text, text_list, validate
+from .typography import DEFAULT_TYPOGRAPHY, Typography, inline_markup, mark_up
 from .yamlfile import read_text, split_front_matter
+
+# Front-matter texts that are normalised like the body (names never are).
+NORMALISED_KEYS = ("title", "subtitle", "toc_title", "byline")
 
 FRONT_MATTER_SCHEMA: Schema = {
     "title": Field(text),
@@ -44,7 +50,7 @@ class BylineGroup:
 class Article:
     source: Path
     anchor: str
-    title: str | None
+    title: str | None  # normalised text (bookmarks, tests)
     subtitle: str | None
     toc_title: str | None
     authors: tuple[str, ...]
@@ -52,10 +58,18 @@ class Article:
     byline: tuple[BylineGroup, ...]
     byline_text: str | None
     body_html: Markup
+    # The same texts with the typography markup, for the templates.
+    title_html: Markup | None = None
+    subtitle_html: Markup | None = None
+    toc_label_html: Markup | None = None
 
     @property
     def toc_label(self) -> str | None:
         return self.toc_title or self.title
+
+    @property
+    def author_names(self) -> tuple[str, ...]:
+        return tuple(display_name(name) for name in self.authors)
 
 
 @dataclass(frozen=True)
@@ -64,7 +78,8 @@ class SectionArticles:
     articles: tuple[Article, ...]
 
 
-def load_articles(issue: Issue) -> tuple[SectionArticles, ...]:
+def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
+                  ) -> tuple[SectionArticles, ...]:
     """Load every article of the issue, collecting all problems before raising."""
     problems = Problems()
     loaded = []
@@ -73,7 +88,7 @@ def load_articles(issue: Issue) -> tuple[SectionArticles, ...]:
         for position, ref in enumerate(section.articles):
             anchor = f"{section.anchor}-article-{position + 1}"
             try:
-                articles.append(load_article(ref, section, anchor, issue.folder))
+                articles.append(load_article(ref, section, anchor, issue.folder, typography))
             except BulletinError as error:
                 problems.extend(error.problems)
         loaded.append(SectionArticles(section, tuple(articles)))
@@ -81,7 +96,8 @@ def load_articles(issue: Issue) -> tuple[SectionArticles, ...]:
     return tuple(loaded)
 
 
-def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path) -> Article:
+def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path,
+                 typography: Typography = DEFAULT_TYPOGRAPHY) -> Article:
     try:
         source_text = read_text(ref.path)
     except UnicodeDecodeError:
@@ -93,7 +109,12 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         problems.raise_if_any()
     if meta["title"] is None and not section.untitled_articles:
         problems.report(parts.front_matter.problem("缺少必填的键 “title”（文章标题）", ("title",)))
-    tokens = MARKDOWN.parse(parts.body, {})
+    # The text is normalised before Markdown parsing, exactly as `lint --fix` would write it.
+    body, _, _ = normalize_markdown(parts.body, typography.rules)
+    for key in NORMALISED_KEYS:
+        if meta[key] is not None:
+            meta[key] = normalize(meta[key], typography.rules, title=True).text
+    tokens = MARKDOWN.parse(body, {})
     for token, reference, is_image in _references(tokens):
         line = parts.body_first_line + token.map[0] if token.map else None
         problem = _check_reference(reference, is_image, ref.path, issue_folder)
@@ -102,7 +123,9 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     problems.raise_if_any()
     _shift_headings(tokens)
     _rebase_images(tokens, ref.path.parent, issue_folder)
+    mark_up(tokens, typography)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
+    toc_label = meta["toc_title"] or meta["title"]
     return Article(
         source=ref.path,
         anchor=anchor,
@@ -114,12 +137,30 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         byline=byline_groups(meta["authors"], meta["photographers"]),
         byline_text=meta["byline"],
         body_html=Markup(body_html),
+        title_html=text_markup(meta["title"], typography),
+        subtitle_html=text_markup(meta["subtitle"], typography),
+        toc_label_html=text_markup(toc_label, typography),
     )
+
+
+def text_markup(text: str | None, typography: Typography) -> Markup | None:
+    """A one-line text (a title) as HTML with the typography markup, escaped."""
+    if text is None:
+        return None
+    tokens = inline_markup([Token("text", "", 0, content=text)], typography)
+    return Markup(MARKDOWN.renderer.renderInline(tokens, MARKDOWN.options, {}))
+
+
+def display_name(name: str) -> str:
+    """`张 炜`: a two-character name is spaced out with a full-width space, as printed."""
+    return re.sub(r"^(\S) (\S)$", "\\1\u3000\\2", name)
 
 
 def byline_groups(authors: tuple[str, ...], photographers: tuple[str, ...]
                   ) -> tuple[BylineGroup, ...]:
     """The conventional signature: `文/… 图/…`, `图文/…` or just the author's name."""
+    authors = tuple(display_name(name) for name in authors)
+    photographers = tuple(display_name(name) for name in photographers)
     if authors and authors == photographers:
         return (BylineGroup("图文", authors),)
     if not photographers:

@@ -27,6 +27,7 @@ from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
 from .preflight import preflight
+from .typography import Typography
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
@@ -88,7 +89,8 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
     problems = Problems()
     layout = _collecting(problems, load_layout, project.layouts, issue)
     fonts = _collecting(problems, load_fonts, project.fonts)
-    sections = _collecting(problems, load_articles, issue)
+    typography = Typography.merged(layout.typography if layout else None, issue.typography)
+    sections = _collecting(problems, load_articles, issue, typography)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:

@@ -18,6 +18,7 @@ from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fonts import FontSet
 from .manifest import Issue
+from .typography import SETTINGS_SCHEMA
 from .schema import (
     Field,
     Invalid,
@@ -64,6 +65,7 @@ LAYOUT_SCHEMA: Schema = {
         "print": Field(required=True, fields=PRINT_SCHEMA),
     }),
     "default_profiles": Field(text_list, default=PROFILE_NAMES),
+    "typography": Field(fields=SETTINGS_SCHEMA),
 }
 
 
@@ -94,6 +96,7 @@ class Layout:
     text_roles: dict[str, tuple[str, ...]]
     profiles: dict[str, Profile]
     default_profiles: tuple[str, ...]
+    typography: dict  # the layout's typography settings (None = default)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     text_roles = _text_roles(document, values["text_roles"], problems)
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
-                    values["default_profiles"])
+                    values["default_profiles"], values["typography"] or {})
     if issue.paper not in layout.papers:
         raise BulletinError([Problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
 from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
+from .typography import SETTINGS_SCHEMA
 from .yamlfile import YamlDocument, load_yaml_file
 
 MANIFEST_NAME = "issue.yaml"
@@ -42,6 +43,7 @@ ISSUE_SCHEMA: Schema = {
     "paper": Field(text, default="A4"),
     "binding": Field(choice(*BINDINGS), default="saddle"),  # pads the print PDF's page count
     "colophon": Field(fields=COLOPHON_SCHEMA, required=False),
+    "typography": Field(fields=SETTINGS_SCHEMA),  # overrides the layout's, rule by rule
     "sections": Field(required=True, items=SECTION_SCHEMA),
 }
 
@@ -94,6 +96,7 @@ class Issue:
     paper: str
     binding: str
     colophon: Colophon | None
+    typography: dict  # this issue's typography overrides (None = the layout's)
     sections: tuple[Section, ...]
 
     @property
@@ -132,6 +135,7 @@ def load_issue(folder: Path) -> Issue:
         paper=values["paper"],
         binding=values["binding"],
         colophon=_colophon(document, values),
+        typography=values["typography"] or {},
         sections=sections,
     )
 

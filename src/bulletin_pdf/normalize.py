@@ -1,0 +1,329 @@
+"""Text normalisation for Chinese typesetting: what editors paste from Word and PDFs.
+
+Half-width punctuation inside Chinese sentences, straight quotes, `...` and
+`--`, stray spaces where lines were broken, full-width digits. Each rule finds
+`Edit`s on the text and leaves alone what it must: numbers (3.5, 1,000, 12:30),
+URLs, e-mail addresses, Latin phrases and code (the caller marks protected
+spans). The same edits serve `bulletin-pdf lint` (reported, `--fix` writes
+them back) and the build (applied in memory), so the PDF shows exactly what
+lint reports.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+RULES = ("fullwidth_alnum", "ellipsis", "dashes", "punctuation", "quotes", "spaces",
+         "latin_spaces")
+
+HALF_TO_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "!": "！", "?": "？",
+                "(": "（", ")": "）"}
+# Markdown emphasis markers sit between letters without being text.
+TRANSPARENT = "*_~"
+WORD_JOINER = "\u2060"
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int  # in the original text
+    end: int
+    before: str
+    after: str
+    rule: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a rule could not fix on its own (unbalanced quotes)."""
+
+    position: int
+    rule: str
+    message: str
+
+
+def is_han(char: str) -> bool:
+    """A Chinese character (any CJK Unified Ideographs block, kana too)."""
+    if not char:
+        return False
+    code = ord(char)
+    return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
+            or 0x3040 <= code <= 0x30FF)
+
+
+def is_cjk_punctuation(char: str) -> bool:
+    if not char:
+        return False
+    code = ord(char)
+    return (0x3000 <= code <= 0x303F or 0xFF01 <= code <= 0xFF0F or 0xFF1A <= code <= 0xFF20
+            or 0xFF3B <= code <= 0xFF40 or 0xFF5B <= code <= 0xFF65
+            or char in "“”‘’…—·")
+
+
+def is_cjk(char: str) -> bool:
+    return is_han(char) or is_cjk_punctuation(char)
+
+
+def is_latin(char: str) -> bool:
+    return bool(char) and char.isascii() and char.isalnum()
+
+
+class Text:
+    """The text under normalisation, remembering where each character came from.
+
+    `title`: a title's space between two phrases (学思践悟新思想 知行合一担使命) is
+    deliberate; only spaces next to punctuation are removed there.
+    """
+
+    def __init__(self, text: str, protected: Iterable[tuple[int, int]] = (), title: bool = False):
+        self.text = text
+        self.title = title
+        self.origin = list(range(len(text) + 1))
+        self.locked = [False] * len(text)
+        for start, end in protected:
+            for index in range(max(start, 0), min(end, len(text))):
+                self.locked[index] = True
+        self.edits: list[Edit] = []
+        self.findings: list[Finding] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return not any(self.locked[start:end])
+
+    def previous(self, index: int, skip: str = TRANSPARENT) -> str:
+        """The nearest character before `index` that is not in `skip`."""
+        while index > 0:
+            index -= 1
+            if self.text[index] not in skip:
+                return self.text[index]
+        return ""
+
+    def following(self, index: int, skip: str = TRANSPARENT) -> str:
+        while index < len(self.text):
+            if self.text[index] not in skip:
+                return self.text[index]
+            index += 1
+        return ""
+
+    def apply(self, rule: str, replacements: list[tuple[int, int, str]]) -> None:
+        """Replace (start, end, new) spans of the current text; record them as edits."""
+        for start, end, new in sorted(replacements, reverse=True):
+            origin_start, origin_end = self.origin[start], self.origin[end]
+            self.edits.append(Edit(origin_start, origin_end, self.text[start:end], new, rule))
+            self.text = self.text[:start] + new + self.text[end:]
+            self.origin[start:end] = [origin_start] * len(new)
+            self.locked[start:end] = [False] * len(new)
+
+
+def normalize(text: str, rules: Iterable[str], protected: Iterable[tuple[int, int]] = (),
+              title: bool = False) -> Text:
+    """Run the enabled `rules` (in a fixed order) over `text`."""
+    state = Text(text, protected, title)
+    enabled = set(rules)
+    for name in RULES:
+        if name in enabled:
+            RULE_FUNCTIONS[name](state)
+    state.edits.sort(key=lambda edit: (edit.start, edit.end))
+    return state
+
+
+def _scan(state: Text, pattern: str, rule: str,
+          replace: Callable[[re.Match, Text], str | None]) -> None:
+    replacements = []
+    for match in re.finditer(pattern, state.text):
+        if not state.free(match.start(), match.end()):
+            continue
+        new = replace(match, state)
+        if new is not None and new != match.group():
+            replacements.append((match.start(), match.end(), new))
+    state.apply(rule, replacements)
+
+
+def _chinese_context(state: Text, start: int, end: int) -> bool:
+    """A Chinese character or mark right before or after (emphasis markers skipped)."""
+    return is_cjk(state.previous(start)) or is_cjk(state.following(end))
+
+
+# Rules --------------------------------------------------------------------
+
+def _fullwidth_alnum(state: Text) -> None:
+    """Ｂ２０２５ → B2025: full-width letters and digits are a Word artefact."""
+    _scan(state, "[０-９Ａ-Ｚａ-ｚ]+", "fullwidth_alnum",
+          lambda match, _: unicodedata.normalize("NFKC", match.group()))
+
+
+def _ellipsis(state: Text) -> None:
+    """`...`, `。。。`, a lone `…` → `……` inside Chinese text."""
+    def replace(match: re.Match, state: Text) -> str | None:
+        return "……" if _chinese_context(state, match.start(), match.end()) else None
+    _scan(state, r"\.{3,}|。{3,}|(?<!…)…(?!…)|…{3,}", "ellipsis", replace)
+
+
+def _dashes(state: Text) -> None:
+    """`--`, a lone `—`, `－－` → `——` inside Chinese text (never the hyphen of 2023-2027)."""
+    def replace(match: re.Match, state: Text) -> str | None:
+        return "——" if _chinese_context(state, match.start(), match.end()) else None
+    _scan(state, r"-{2,}|(?<!—)—(?!—)|—{3,}|－{2,}", "dashes", replace)
+
+
+def _punctuation(state: Text) -> None:
+    """Half-width `, . : ; ! ? ( )` in Chinese sentences → full-width; numbers left alone."""
+    text = state.text
+    replacements = []
+    opened: list[tuple[int, bool]] = []
+    for index, char in enumerate(text):
+        if char not in HALF_TO_FULL or state.locked[index]:
+            continue
+        before, after = state.previous(index), state.following(index + 1)
+        if char == "(":
+            chinese = is_cjk(before) or is_cjk(state.following(index + 1, TRANSPARENT + " "))
+            opened.append((index, chinese))
+            if chinese:
+                replacements.append((index, index + 1, "（"))
+            continue
+        if char == ")":
+            chinese = opened.pop()[1] if opened else is_cjk(before) or is_cjk(after)
+            if chinese:
+                replacements.append((index, index + 1, "）"))
+            continue
+        if before.isdigit() and after.isdigit():
+            continue  # 3.5, 1,000, 12:30
+        if char == "." and (after.isascii() and after.isalnum() or before == "."):
+            continue  # file.txt, v1.2, www.example
+        # A mark after Chinese text is Chinese; so is one before Chinese text (not a
+        # full stop, which after a Latin word more likely ends that word).
+        if is_cjk(before) or (char != "." and is_han(state.following(index + 1, TRANSPARENT + " "))):
+            replacements.append((index, index + 1, HALF_TO_FULL[char]))
+    state.apply("punctuation", replacements)
+
+
+def _quotes(state: Text) -> None:
+    """Straight quotes → “ ” and ‘ ’, paired in order; an odd count is left for a person."""
+    for straight, (opening, closing) in (('"', "“”"), ("'", "‘’")):
+        candidates = [index for index, char in enumerate(state.text)
+                      if char == straight and not state.locked[index]
+                      and not (straight == "'" and is_latin(state.text[index - 1:index])
+                               and is_latin(state.text[index + 1:index + 2]))]
+        if not candidates:
+            continue
+        if len(candidates) % 2:
+            state.findings.append(Finding(
+                state.origin[candidates[-1]], "quotes",
+                f"引号 {straight} 不成对（{len(candidates)} 个），未自动替换，请人工核对"))
+            continue
+        state.apply("quotes", [(index, index + 1, opening if number % 2 == 0 else closing)
+                               for number, index in enumerate(candidates)])
+
+
+def _next_to_protected(state: Text, match: re.Match) -> bool:
+    """A space that separates a URL or code from the text must stay."""
+    return ((match.start() > 0 and state.locked[match.start() - 1])
+            or (match.end() < len(state.text) and state.locked[match.end()]))
+
+
+def _spaces(state: Text) -> None:
+    """Spaces between two Chinese characters or marks are line-break debris: remove."""
+    def replace(match: re.Match, state: Text) -> str | None:
+        if _next_to_protected(state, match):
+            return None
+        before, after = state.previous(match.start()), state.following(match.end())
+        if not (is_cjk(before) and is_cjk(after)):
+            return None
+        if state.title and is_han(before) and is_han(after):
+            return None
+        return ""
+    _scan(state, r"[ \t]+", "spaces", replace)
+
+
+def _latin_spaces(state: Text) -> None:
+    """A space between Chinese and Latin/digits goes: the layout adds its own ¼ em."""
+    def replace(match: re.Match, state: Text) -> str | None:
+        if _next_to_protected(state, match):
+            return None
+        before, after = state.previous(match.start()), state.following(match.end())
+        if (is_han(before) and is_latin(after)) or (is_latin(before) and is_han(after)):
+            return ""
+        return None
+    _scan(state, r"(?<=\S) (?=\S)", "latin_spaces", replace)
+
+
+RULE_FUNCTIONS = {
+    "fullwidth_alnum": _fullwidth_alnum,
+    "ellipsis": _ellipsis,
+    "dashes": _dashes,
+    "punctuation": _punctuation,
+    "quotes": _quotes,
+    "spaces": _spaces,
+    "latin_spaces": _latin_spaces,
+}
+
+
+# Markdown: what the rules must not touch --------------------------------
+
+PROTECTED_INLINE = re.compile(
+    r"`+[^`]*`+"  # code spans
+    r"|<[^<>\s]+>"  # autolinks
+    r"|\]\([^)]*\)"  # link and image destinations (with titles)
+    r"|\[\^?[^\]]*\]:.*$"  # reference and footnote definitions
+    r"|https?://\S+|ftp://\S+|www\.\S+"  # bare URLs
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
+    r"|\\."  # backslash escapes
+    r"|^\s*(?:\d+[.)]|[-+*])\s"  # list markers
+    r"|^#{1,6}\s",  # heading markers
+    re.MULTILINE)
+
+
+def markdown_blocks(body: str) -> list[tuple[int, str, list[tuple[int, int]]]]:
+    """Paragraph-like blocks of a Markdown body: (offset, text, protected spans).
+
+    Fenced and indented code blocks are left out entirely; quotes are paired
+    within one block, never across paragraphs.
+    """
+    blocks = []
+    offset = 0
+    fence = None
+    current: list[str] = []
+    start = 0
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if fence is None and re.match(r"^(```|~~~)", stripped):
+            fence = stripped[:3]
+        elif fence is not None:
+            if stripped.startswith(fence):
+                fence = None
+        elif not stripped or line.startswith(("    ", "\t")):
+            if current:
+                blocks.append(_block(start, current))
+                current = []
+        else:
+            if not current:
+                start = offset
+            current.append(line)
+        offset += len(line) + 1
+    if current:
+        blocks.append(_block(start, current))
+    return blocks
+
+
+def _block(start: int, lines: list[str]) -> tuple[int, str, list[tuple[int, int]]]:
+    text = "\n".join(lines)
+    return start, text, [match.span() for match in PROTECTED_INLINE.finditer(text)]
+
+
+def normalize_markdown(body: str, rules: Iterable[str]) -> tuple[str, list[Edit], list[Finding]]:
+    """Normalise a Markdown body block by block; edits carry offsets into `body`."""
+    rules = tuple(rules)
+    pieces = []
+    edits: list[Edit] = []
+    findings: list[Finding] = []
+    last = 0
+    for offset, text, protected in markdown_blocks(body):
+        state = normalize(text, rules, protected)
+        pieces += [body[last:offset], state.text]
+        last = offset + len(text)
+        edits += [Edit(e.start + offset, e.end + offset, e.before, e.after, e.rule)
+                  for e in state.edits]
+        findings += [Finding(f.position + offset, f.rule, f.message) for f in state.findings]
+    pieces.append(body[last:])
+    return "".join(pieces), edits, findings
