@@ -20,8 +20,11 @@ import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .errors import BulletinError, Problem
+from . import justify
 from .images import cmyk_jpeg, is_raster
 from .layout import HtmlDocument, Profile
+
+justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
 PDFX_VARIANTS = {"4": "pdf/x-4", "1a": "pdf/x-1a"}
 
