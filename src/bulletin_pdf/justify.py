@@ -23,6 +23,7 @@ upstream as the CJK part of `text-justify: auto`.
 
 from __future__ import annotations
 
+import itertools
 import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
@@ -83,7 +84,7 @@ def _opportunities(text: str) -> list[int]:
     while visible and text[visible[-1]] in SPACES:  # trailing spaces do not count
         visible.pop()
     gaps = [0] * len(text)
-    for here, there in zip(visible, visible[1:], strict=False):
+    for here, there in itertools.pairwise(visible):
         gaps[here] = int(_expandable(text[here], text[there]))
     return gaps
 

@@ -18,7 +18,6 @@ from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fonts import FontSet
 from .manifest import Issue
-from .typography import SETTINGS_SCHEMA
 from .schema import (
     Field,
     Invalid,
@@ -31,6 +30,7 @@ from .schema import (
     text_list,
     validate,
 )
+from .typography import SETTINGS_SCHEMA
 from .yamlfile import YamlDocument, load_yaml_file
 
 LAYOUT_FILE = "layout.yaml"

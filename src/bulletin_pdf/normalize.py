@@ -189,7 +189,7 @@ def _punctuation(state: Text) -> None:
             continue
         if before.isdigit() and after.isdigit():
             continue  # 3.5, 1,000, 12:30
-        if char == "." and (after.isascii() and after.isalnum() or before == "."):
+        if char == "." and ((after.isascii() and after.isalnum()) or before == "."):
             continue  # file.txt, v1.2, www.example
         # A mark after Chinese text is Chinese; so is one before Chinese text (not a
         # full stop, which after a Latin word more likely ends that word).

@@ -19,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .errors import BulletinError, Problem
 from . import justify
+from .errors import BulletinError, Problem
 from .images import cmyk_jpeg, is_raster
 from .layout import HtmlDocument, Profile
 
