@@ -24,6 +24,7 @@ upstream as the CJK part of `text-justify: auto`.
 from __future__ import annotations
 
 import itertools
+
 import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
