@@ -23,6 +23,7 @@ from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, load_fonts
 from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
+from .lint import count_by_rule, lint_file, write_fix
 from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
@@ -200,6 +201,35 @@ def command_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_lint(args: argparse.Namespace) -> int:
+    project = find_project(args.issue)
+    issue = load_issue(args.issue)
+    layout = load_layout(project.layouts, issue)
+    rules = Typography.merged(layout.typography, issue.typography).rules
+    paths = dict.fromkeys(ref.path for section in issue.sections for ref in section.articles)
+    results = [lint_file(path, rules) for path in paths]
+    for result in results:
+        shown = display_path(result.path)
+        for entry in result.entries:
+            print(entry.format(shown))
+    counts = count_by_rule(results)
+    unfixable = sum(entry.after is None for result in results for entry in result.entries)
+    summary = "，".join(f"{rule} {count}" for rule, count in counts.most_common()) or "无"
+    if args.fix:
+        fixed = [result for result in results if result.fixable and write_fix(result)]
+        changed = [display_path(r.path) for r in results if r.fixable and r not in fixed]
+        print(f"已修改 {len(fixed)} 个文件，共 {counts.total()} 处：{summary}")
+        if changed:
+            print(f"以下文件在检查后被改动，未写入，请重新运行：{'、'.join(changed)}", file=sys.stderr)
+            return 1
+    else:
+        print(f"共 {counts.total()} 处可自动修正：{summary}"
+              + ("；用 --fix 写回文件" if counts else ""))
+    if unfixable:
+        print(f"另有 {unfixable} 处须人工处理", file=sys.stderr)
+    return 1 if unfixable or (counts and not args.fix) else 0
+
+
 def command_preflight(args: argparse.Namespace) -> int:
     if not args.pdf.is_file():
         raise BulletinError([Problem("文件不存在", args.pdf)])
@@ -245,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("issue", type=Path, help="期刊文件夹")
     check.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     check.set_defaults(run=command_check)
+
+    lint = commands.add_parser("lint", help="检查文章的标点、引号、空格等，--fix 写回修正")
+    lint.add_argument("issue", type=Path, help="期刊文件夹")
+    lint.add_argument("--fix", action="store_true", help="把修正写回 Markdown 文件")
+    lint.set_defaults(run=command_lint)
 
     check_pdf = commands.add_parser("preflight", help="印前检查任意 PDF：字体、缺字、页面框、图片、PDF/X")
     check_pdf.add_argument("pdf", type=Path, help="要检查的 PDF 文件")

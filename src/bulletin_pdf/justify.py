@@ -38,8 +38,10 @@ CLOSING = set("、。，．：；！？）］｝」』】〕〗〉》”’")
 OPENING = set("（［｛「『【〔〖〈《“‘")
 INSEPARABLE = set("—…")
 SPACES = " \u00a0"
+MAX_GAP = 0.08  # em: wider gaps between Chinese characters read as spaces when extracted
 
 _original_justify_line = inline.justify_line
+_original_text_align = inline.text_align
 _original_set_text = line_break.Layout.set_text
 
 
@@ -49,7 +51,57 @@ def install() -> None:
         raise RuntimeError(f"bulletin_pdf.justify supports WeasyPrint {SUPPORTED_VERSION}, "
                            f"not {weasyprint.__version__}")
     inline.justify_line = justify_line
+    inline.text_align = text_align
     line_break.Layout.set_text = set_text
+
+
+def text_align(context, line, available_width, last):
+    """WeasyPrint's `text_align`, after dropping CJK–Latin spacing at the line's two ends.
+
+    The typography stage gives a Latin run next to Chinese text a ¼ em margin
+    (`autospace-start`/`autospace-end`); at the start or end of a line there is
+    nothing to space from, and the margin would leave the line indented or short.
+    """
+    _drop_edge_margin(line, first=True)
+    _drop_edge_margin(line, first=False)
+    return _original_text_align(context, line, available_width, last)
+
+
+def _edge_path(line, first: bool) -> list:
+    """The inline boxes from the line down to its first (or last) leaf."""
+    path = []
+    box = line
+    while isinstance(box, boxes.LineBox | boxes.InlineBox):
+        children = [child for child in box.children if child.is_in_normal_flow()]
+        if not children:
+            break
+        box = children[0] if first else children[-1]
+        if isinstance(box, boxes.InlineBox):
+            path.append(box)
+    return path
+
+
+def _has_class(box, name: str) -> bool:
+    return box.element is not None and name in (box.element.get("class") or "").split()
+
+
+def _drop_edge_margin(line, first: bool) -> None:
+    path = _edge_path(line, first)
+    for depth, box in enumerate(path):
+        margin = box.margin_left if first else box.margin_right
+        if not margin or not _has_class(box, "autospace-start" if first else "autospace-end"):
+            continue
+        if first:
+            box.margin_left = 0
+            for child in line.children:  # the content moves left by the margin…
+                child.translate(-margin, 0)
+            for kept in path[:depth + 1]:  # …the boxes that start the line stay put
+                kept.position_x += margin
+        else:
+            box.margin_right = 0
+        for ancestor in path[:depth]:
+            ancestor.width -= margin
+        line.width -= margin
 
 
 def justify_line(context, line, extra_width: float) -> None:
@@ -59,6 +111,12 @@ def justify_line(context, line, extra_width: float) -> None:
         return _original_justify_line(context, line, extra_width)
     gaps = _opportunities(line_text)
     count = sum(gaps)
+    if count and extra_width / count > MAX_GAP * line.style["font_size"]:
+        # A long group pushed to the next line leaves much to share: widen every gap
+        # (inside Latin words, next to marks) rather than open gaps that text
+        # extraction (pdftotext: above 0.1 em) would read as spaces between characters.
+        gaps = _opportunities(line_text, everywhere=True)
+        count = sum(gaps)
     if not count:
         return None
     spacing = extra_width / count
@@ -79,14 +137,21 @@ def _text_boxes(box):
                 yield from _text_boxes(child)
 
 
-def _opportunities(text: str) -> list[int]:
-    """1 where the gap after character i may be widened, for each character of the line."""
+def _opportunities(text: str, everywhere: bool = False) -> list[int]:
+    """1 where the gap after character i may be widened, for each character of the line.
+
+    `everywhere`: every gap between two visible characters but inside `——`/`……`.
+    """
     visible = [index for index, char in enumerate(text) if char != WORD_JOINER]
     while visible and text[visible[-1]] in SPACES:  # trailing spaces do not count
         visible.pop()
     gaps = [0] * len(text)
     for here, there in itertools.pairwise(visible):
-        gaps[here] = int(_expandable(text[here], text[there]))
+        left, right = text[here], text[there]
+        if everywhere:
+            gaps[here] = int(not (left == right and left in INSEPARABLE))
+        else:
+            gaps[here] = int(_expandable(left, right))
     return gaps
 
 
@@ -150,8 +215,10 @@ def set_text(self, text, justify=False):
 def _letter_spacings(text: str, gaps: list[float]) -> list[float]:
     """Per-character letter spacing that puts exactly gaps[i] after visible character i.
 
-    Word joiners get none (they are invisible and carry no gap). The box's last
-    gap, towards the next box, is left out: the box width and the next box's
+    Word joiners are invisible and carry no gap of their own; a joiner at the
+    start or end of the box cancels the half that Pango would otherwise put
+    before the first (after the last) visible character. The box's last gap,
+    towards the next box, is left out: the box width and the next box's
     position carry it.
     """
     amounts = [0.0] * len(text)
@@ -164,4 +231,8 @@ def _letter_spacings(text: str, gaps: list[float]) -> list[float]:
         chain.append(2 * gap - chain[-1])
     for index, amount in zip(visible, chain, strict=True):
         amounts[index] = amount
+    if visible[0] > 0:
+        amounts[0] = -chain[0]
+    if visible[-1] < len(text) - 1:
+        amounts[-1] = -chain[-1]
     return amounts

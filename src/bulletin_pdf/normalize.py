@@ -161,8 +161,15 @@ def _ellipsis(state: Text) -> None:
 
 
 def _dashes(state: Text) -> None:
-    """`--`, a lone `—`, `－－` → `——` inside Chinese text (never the hyphen of 2023-2027)."""
+    """`--`, a lone `—`, `－－` → `——` inside Chinese text (never the hyphen of 2023-2027).
+
+    A lone `—` between two Chinese characters is kept: that is the 一字线 connector
+    of GB/T 15834 (基础研究—临床转化—产业应用), not a broken 破折号.
+    """
     def replace(match: re.Match, state: Text) -> str | None:
+        if match.group() == "—" and is_han(state.previous(match.start())) \
+                and is_han(state.following(match.end())):
+            return None
         return "——" if _chinese_context(state, match.start(), match.end()) else None
     _scan(state, r"-{2,}|(?<!—)—(?!—)|—{3,}|－{2,}", "dashes", replace)
 
@@ -191,11 +198,28 @@ def _punctuation(state: Text) -> None:
             continue  # 3.5, 1,000, 12:30
         if char == "." and ((after.isascii() and after.isalnum()) or before == "."):
             continue  # file.txt, v1.2, www.example
-        # A mark after Chinese text is Chinese; so is one before Chinese text (not a
-        # full stop, which after a Latin word more likely ends that word).
-        if is_cjk(before) or (char != "." and is_han(state.following(index + 1, TRANSPARENT + " "))):
+        # Chinese if Chinese text comes next to it once Latin words, numbers and spaces
+        # are skipped (提升至 2.0,G60 科创). A full stop only right after Chinese text:
+        # after a Latin word it more likely ends that word.
+        if char == ".":
+            chinese = is_cjk(before)
+        else:
+            chinese = (is_cjk(_beyond_latin(state, index, -1, TRANSPARENT + " .%+-/"))
+                       or is_han(_beyond_latin(state, index, 1, TRANSPARENT + " %+-/")))
+        if chinese:
             replacements.append((index, index + 1, HALF_TO_FULL[char]))
     state.apply("punctuation", replacements)
+
+
+def _beyond_latin(state: Text, index: int, step: int, skip: str) -> str:
+    """The first character from `index` in direction `step` that is not Latin, a digit or `skip`."""
+    index += step
+    while 0 <= index < len(state.text):
+        char = state.text[index]
+        if not (is_latin(char) or char in skip):
+            return char
+        index += step
+    return ""
 
 
 def _quotes(state: Text) -> None:

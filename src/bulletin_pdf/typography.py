@@ -120,8 +120,8 @@ def segments(text: str, before: str = "", after: str = "",
     position = 0
     for match in pattern.finditer(text) if settings.autospace else ():
         start, end = match.span()
-        previous = text[start - 1] if start else before
-        following = text[end] if end < len(text) else after
+        previous = _previous_visible(text, start) or before
+        following = _next_visible(text, end) or after
         classes = []
         if is_han(previous):
             classes.append("autospace-start")

@@ -1,0 +1,165 @@
+"""Each normalisation rule: what it changes, and what it must leave alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from bulletin_pdf.normalize import RULES, normalize, normalize_markdown
+from bulletin_pdf.typography import DEFAULT_TYPOGRAPHY, Typography, segments
+
+
+def norm(text: str, *rules: str, title: bool = False) -> str:
+    return normalize(text, rules or RULES, title=title).text
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("5月12日上午,2023-2027年", "5月12日上午，2023-2027年"),
+    ("功能革命: 打破", "功能革命： 打破"),
+    ("何以可能?", "何以可能？"),
+    ("很好!再见;明天", "很好！再见；明天"),
+    ("PDCA即(计划、执行)的路径", "PDCA即（计划、执行）的路径"),
+    ("行动计划(2024-2026)》", "行动计划（2024-2026）》"),
+    ("DeepSeek,腾讯元宝", "DeepSeek，腾讯元宝"),
+    ("提升至 2.0,引入", "提升至 2.0，引入"),
+    ("句子结束.", "句子结束。"),
+    ("**产业雨林**:用", "**产业雨林**：用"),
+    ("提升至 2.0,G60 科创", "提升至 2.0，G60 科创"),
+    ("阐释了AI,AI辅助", "阐释了AI，AI辅助"),
+])
+def test_punctuation_in_chinese_text(before, after):
+    assert norm(before, "punctuation") == after
+
+
+@pytest.mark.parametrize("text", [
+    "3.5%", "1,000人", "12:30开会", "Hello, world. (Really?)", "v1.2版本", "8.0版",
+    "Hello, world. 这是", "使用了DeepSeek.",
+])
+def test_punctuation_leaves_numbers_and_latin_alone(text):
+    assert norm(text, "punctuation") == text
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ('对标"四个区"建设', "对标“四个区”建设"),
+    ("'双减'政策", "‘双减’政策"),
+    ('"甲""乙"', "“甲”“乙”"),
+])
+def test_quotes_are_paired(before, after):
+    assert norm(before, "quotes") == after
+
+
+def test_unbalanced_quotes_are_left_and_reported():
+    state = normalize('他说"好"然后"走', ["quotes"])
+    assert state.text == '他说"好"然后"走'
+    assert state.findings and "不成对" in state.findings[0].message
+
+
+def test_apostrophes_in_latin_words_stay():
+    assert norm("don't 和 it's", "quotes") == "don't 和 it's"
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("等等...", "等等……"), ("等等......", "等等……"), ("好。。。", "好……"), ("好…吗", "好……吗"),
+    ("好——吗", "好——吗"), ("好……吗", "好……吗"),
+])
+def test_ellipsis(before, after):
+    assert norm(before, "ellipsis") == after
+
+
+def test_ellipsis_in_latin_text_stays():
+    assert norm("wait... what", "ellipsis") == "wait... what"
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("好--吗", "好——吗"), ("好---吗", "好——吗"), ("好—”", "好——”"), ("好－－吗", "好——吗"),
+])
+def test_dashes(before, after):
+    assert norm(before, "dashes") == after
+
+
+@pytest.mark.parametrize("text", ["2023-2027年", "1-4月", "基础研究—临床转化—产业应用",
+                                  "a--b", "已有——破折号"])
+def test_dashes_leave_hyphens_connectors_and_latin_alone(text):
+    assert norm(text, "dashes") == text
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("为轮训 班顺利", "为轮训班顺利"), ("功能革命： 打破", "功能革命：打破"),
+    ("很好 。", "很好。"), ("“甲” “乙”", "“甲”“乙”"),
+])
+def test_spaces_between_chinese_characters(before, after):
+    assert norm(before, "spaces") == after
+
+
+@pytest.mark.parametrize("text", ["Hello world", "学员 DeepSeek", "第 1 期"])
+def test_spaces_next_to_latin_are_not_the_spaces_rule(text):
+    assert norm(text, "spaces") == text
+
+
+def test_title_keeps_the_space_between_phrases():
+    assert norm("学思践悟新思想 知行合一担使命", "spaces", title=True) == "学思践悟新思想 知行合一担使命"
+    assert norm("唱响主旋律， 弘扬正能量", "spaces", title=True) == "唱响主旋律，弘扬正能量"
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("G60 科创走廊", "G60科创走廊"), ("联东 U 谷", "联东U谷"), ("增长 2 倍", "增长2倍"),
+])
+def test_latin_spaces(before, after):
+    assert norm(before, "latin_spaces") == after
+
+
+def test_spaces_around_urls_and_code_stay():
+    body = "访问 https://example.com/a,b 或 `x = 1, 2` 吧\n"
+    assert normalize_markdown(body, RULES)[0] == body
+
+
+def test_fullwidth_letters_and_digits():
+    assert norm("ＤｅｅｐＳｅｅｋ赋能２０２５年", "fullwidth_alnum") == "DeepSeek赋能2025年"
+    assert norm("全角标点，不变", "fullwidth_alnum") == "全角标点，不变"
+
+
+def test_markdown_syntax_is_never_touched():
+    body = ("# 一、标题:内容\n\n1. 列表项, 好\n\n见[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>,"
+            "还有`code,1`。\n\n```\n代码, 不变...\n```\n\n[^1]: 注释, 定义\n")
+    fixed, edits, _ = normalize_markdown(body, RULES)
+    assert fixed.startswith("# 一、标题：内容\n\n1. 列表项，好\n")
+    assert "[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>，还有`code,1`。" in fixed
+    assert "```\n代码, 不变...\n```" in fixed
+    assert all(body[edit.start:edit.end] == edit.before for edit in edits)
+
+
+def test_edits_point_at_the_original_text():
+    body = "甲 乙,丙\n\n丁...戊"
+    _, edits, _ = normalize_markdown(body, RULES)
+    assert [(edit.rule, body[edit.start:edit.end], edit.after) for edit in edits] == [
+        ("spaces", " ", ""), ("punctuation", ",", "，"), ("ellipsis", "...", "……")]
+
+
+def test_rules_can_be_switched_off():
+    text = '甲,乙 丙"丁"'
+    assert norm(text, "quotes") == '甲,乙 丙“丁”'
+    assert normalize(text, []).text == text
+
+
+# Markup for the layout -----------------------------------------------------
+
+def test_adjacent_marks_compress_the_one_whose_blank_faces_the_other():
+    pieces = list(segments("他说：“好。”然后（《书》）"))
+    compressed = [piece for piece, classes in pieces if "compress" in classes]
+    assert compressed == ["：", "。", "《", "》"]
+
+
+def test_autospace_between_chinese_and_latin_except_digits_before_units():
+    pieces = list(segments("用DeepSeek赋能，2025年有37名学员"))
+    classes = {piece: spans for piece, spans in pieces}
+    assert classes["DeepSeek"] == ("autospace-start", "autospace-end")
+    assert classes["37"] == ("autospace-start", "autospace-end")  # 名 is not a house unit
+    # 2025年 after a comma: no space on either side, so no span at all.
+    assert [spans for piece, spans in pieces if "2025" in piece] == [()]
+
+
+def test_word_joiners_keep_dashes_and_units_attached():
+    text = "".join(piece for piece, _ in segments("好——吗，37名，甲·乙"))
+    assert text == "好\u2060——吗，37\u2060名，甲\u2060·乙"
+    off = Typography.merged({"kinsoku": False, "autospace": False, "compress": False})
+    assert "".join(piece for piece, _ in segments("好——吗", settings=off)) == "好——吗"
+    assert DEFAULT_TYPOGRAPHY.kinsoku
