@@ -119,11 +119,13 @@ def test_fullwidth_letters_and_digits():
 
 def test_markdown_syntax_is_never_touched():
     body = ("# 一、标题:内容\n\n1. 列表项, 好\n\n见[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>,"
-            "还有`code,1`。\n\n```\n代码, 不变...\n```\n\n[^1]: 注释, 定义\n")
+            "还有`code,1`。\n\n图片 ![图, 甲](images/a.jpg) 在此.\n\n```\n代码, 不变...\n```\n\n"
+            "[^1]: 注释, 定义\n")
     fixed, edits, _ = normalize_markdown(body, RULES)
     assert fixed.startswith("# 一、标题：内容\n\n1. 列表项，好\n")
     assert "[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>，还有`code,1`。" in fixed
     assert "```\n代码, 不变...\n```" in fixed
+    assert "![图，甲](images/a.jpg)" in fixed  # the image stays an image
     assert all(body[edit.start:edit.end] == edit.before for edit in edits)
 
 

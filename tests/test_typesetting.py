@@ -61,7 +61,7 @@ def paragraphs(typeset) -> list[Paragraph]:
     found: list[Paragraph] = []
     with pdfplumber.open(typeset) as pdf:
         for page in pdf.pages[2:]:
-            left, top, right, bottom = trim_box(page)
+            _, top, _, bottom = trim_box(page)
             chars = [char for char in page.chars if top + 37 * MM < char["top"]
                      < bottom - 35 * MM and abs(char["size"] - BODY) < 0.1]
             if not chars:

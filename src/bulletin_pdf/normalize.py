@@ -16,7 +16,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-RULES = ("fullwidth_alnum", "ellipsis", "dashes", "punctuation", "quotes", "spaces",
+# In this order: quotes before punctuation, so that `"好"!` sees a Chinese ” before the `!`.
+RULES = ("fullwidth_alnum", "ellipsis", "dashes", "quotes", "punctuation", "spaces",
          "latin_spaces")
 
 HALF_TO_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "!": "！", "?": "？",
@@ -293,6 +294,7 @@ PROTECTED_INLINE = re.compile(
     r"|https?://\S+|ftp://\S+|www\.\S+"  # bare URLs
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
     r"|\\."  # backslash escapes
+    r"|!\["  # the image marker
     r"|^\s*(?:\d+[.)]|[-+*])\s"  # list markers
     r"|^#{1,6}\s",  # heading markers
     re.MULTILINE)

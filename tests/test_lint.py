@@ -1,0 +1,92 @@
+"""`bulletin-pdf lint`: findings per file, line and column; `--fix` writes them back."""
+
+from __future__ import annotations
+
+import re
+
+import pikepdf  # noqa: F401  (the PDF check below reads text with pdfread)
+from conftest import MINIMAL_MANIFEST
+from pdfread import read_pages, squash
+
+from bulletin_pdf.cli import main
+from bulletin_pdf.lint import lint_file, write_fix
+from bulletin_pdf.normalize import RULES
+
+PASTED = ("---\ntitle: '案例教学: \"莫德纳\"速度何以可能?'\nauthors: [张 炜]\n---\n\n"
+          "5月12日上午,处级干部轮训 班在党校开班...大家说:\"好\"!\n\n"
+          "联东 U 谷从 0.7 提升至 2.0,ＡＩ赋能--效果好。\n")
+
+
+def test_lint_lists_each_change_with_file_line_column_rule(project, capsys):
+    project.write("articles/b.md", PASTED)
+    assert main(["lint", str(project.issue)]) == 1
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "articles/b.md" in line]
+    source = PASTED.split("\n")
+
+    def expect(line: int, needle: str, rule: str, change: str, occurrence: int = 0) -> None:
+        column = [m.start() for m in re.finditer(re.escape(needle), source[line - 1])][occurrence]
+        assert f"issues/test/articles/b.md:{line}:{column + 1}  {rule}  {change}" in out
+
+    expect(2, ":", "punctuation", ": → ：", occurrence=1)  # not the key's colon
+    expect(2, '"', "quotes", '" → “')
+    expect(2, "?", "punctuation", "? → ？")
+    expect(6, ",", "punctuation", ", → ，")
+    expect(6, " ", "spaces", "␣ → （删除）")
+    expect(6, "...", "ellipsis", "... → ……")
+    expect(6, "!", "punctuation", "! → ！")
+    expect(8, " ", "latin_spaces", "␣ → （删除）")
+    expect(8, "ＡＩ", "fullwidth_alnum", "ＡＩ → AI")
+    expect(8, "--", "dashes", "-- → ——")
+    assert not any(":3:" in line for line in lines)  # names are never touched
+    assert re.search(r"共 \d+ 处可自动修正：punctuation \d+", out)
+
+
+def test_fix_writes_back_what_the_build_prints(project, capsys):
+    path = project.write("articles/b.md", PASTED)
+    assert project.build() == 0
+    built = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert main(["lint", "--fix", str(project.issue)]) == 0
+    fixed = path.read_text(encoding="utf-8")
+    assert fixed == ("---\ntitle: '案例教学：“莫德纳”速度何以可能？'\nauthors: [张 炜]\n---\n\n"
+                     "5月12日上午，处级干部轮训班在党校开班……大家说：“好”！\n\n"
+                     "联东U谷从0.7提升至2.0，AI赋能——效果好。\n")
+    assert "已修改 1 个文件" in capsys.readouterr().out
+    assert main(["lint", str(project.issue)]) == 0  # nothing left
+    assert "共 0 处" in capsys.readouterr().out
+    assert "5月12日上午，处级干部轮训班在党校开班……大家说：“好”！" in built
+    assert "案例教学：“莫德纳”速度何以可能？" in built
+
+
+def test_fix_leaves_a_file_changed_since_it_was_read(project):
+    path = project.write("articles/b.md", PASTED)
+    result = lint_file(path, frozenset(RULES))
+    path.write_text(PASTED + "\n编辑同时在改。\n", encoding="utf-8")
+    assert not write_fix(result)
+    assert path.read_text(encoding="utf-8").endswith("编辑同时在改。\n")
+
+
+def test_unbalanced_quotes_need_a_person(project, capsys):
+    project.write("articles/b.md", '---\ntitle: 甲\n---\n\n他说"好"然后"走了。\n')
+    assert main(["lint", "--fix", str(project.issue)]) == 1
+    captured = capsys.readouterr()
+    assert "articles/b.md:5:8  quotes  引号 \" 不成对（3 个），未自动替换，请人工核对" in captured.out
+    assert "另有 1 处须人工处理" in captured.err
+
+
+def test_rules_are_switched_off_per_issue(project, capsys):
+    project.write("issue.yaml", MINIMAL_MANIFEST + "typography:\n  quotes: false\n  spaces: false\n")
+    project.write("articles/b.md", '---\ntitle: 乙\n---\n\n对标"四个区" 建设,好。\n')
+    assert main(["lint", str(project.issue)]) == 1
+    out = capsys.readouterr().out
+    assert "quotes" not in out.split("共")[0] and "spaces" not in out.split("共")[0]
+    assert "punctuation  , → ，" in out
+    assert project.build() == 0
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert '对标"四个区"建设，好。' in text  # squash removes the kept space
+
+
+def test_unknown_typography_key_is_reported(project, capsys):
+    project.write("issue.yaml", MINIMAL_MANIFEST + "typography:\n  quote: false\n")
+    assert project.build() == 2
+    assert "typography.quote：未知的键 “quote”，是否想写 “quotes”？" in capsys.readouterr().err
