@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pikepdf  # noqa: F401  (the PDF check below reads text with pdfread)
 from conftest import MINIMAL_MANIFEST
 from pdfread import read_pages, squash
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pdfplumber
 import pikepdf
 import pytest
 from conftest import ROOT, SAMPLE_ISSUE
-from pdfread import MM, fonts, link_targets, outline, read_pages, squash
+from pdfread import BODY_SIZE, MM, fonts, link_targets, outline, read_pages, squash
 
 from bulletin_pdf.articles import load_articles
 from bulletin_pdf.fonts import load_fonts
@@ -174,3 +175,44 @@ def test_raw_page_geometry_is_a4(sample_pdf):
         for page in pdf.pages:
             width, height = (float(value) for value in page.MediaBox[2:])
             assert abs(width - 210 * MM) < 0.5 and abs(height - 297 * MM) < 0.5
+
+
+def _body_lines(sample_pdf):
+    """Per numbered page: its body lines as (text, x0, x1, is set in the heading font).
+
+    Only text of the body size: titles and section labels are not paragraph lines.
+    """
+    pages = []
+    with pdfplumber.open(sample_pdf) as pdf:
+        for page in pdf.pages[2:]:
+            lines: dict[float, list[dict]] = {}
+            for char in page.chars:
+                if (37 * MM < char["top"] < page.height - 35 * MM and char["text"].strip()
+                        and abs(char["size"] - BODY_SIZE) < 0.1):
+                    lines.setdefault(round(char["bottom"], 1), []).append(char)
+            pages.append([(
+                "".join(c["text"] for c in sorted(chars, key=lambda c: c["x0"])),
+                min(c["x0"] for c in chars), max(c["x1"] for c in chars),
+                all("Sans" in c["fontname"] for c in chars))
+                for _, chars in sorted(lines.items())])
+    return pages
+
+
+def test_no_heading_alone_at_a_page_bottom_and_no_single_line_widows(sample_pdf):
+    pages = _body_lines(sample_pdf)
+    checked = 0
+    for number, (lines, following) in enumerate(zip(pages, pages[1:], strict=False), 1):
+        if not lines or len(following) < 2:
+            continue
+        text, _, x1, heading = lines[-1]
+        assert not heading, f"page {number} ends with the heading {text}"
+        # A justified line reaches the right edge of its page; a paragraph's last line does not.
+        continues = abs(x1 - max(line[2] for line in lines)) < 1
+        next_right = max(line[2] for line in following)
+        first_text, first_x0, first_x1, _ = following[0]
+        if continues:
+            checked += 1
+            next_starts_paragraph = following[1][1] > first_x0 + 20
+            assert not (first_x1 < next_right - 1 and next_starts_paragraph), (
+                f"page {number + 1} starts with a single widowed line: {first_text}")
+    assert checked > 10
