@@ -7,6 +7,7 @@ user mistakes exit with 2, internal errors with 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -96,7 +97,8 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
             say("检查字体是否覆盖所有文字…")
-            _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles)
+            _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
+                        project.cache)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout)
 
@@ -117,10 +119,59 @@ def command_build(args: argparse.Namespace) -> int:
     prepared = prepare(args.issue, say)
     names = PROFILE_NAMES if args.profile == "all" else (
         (args.profile,) if args.profile else prepared.layout.default_profiles)
-    for name in names:
+
+    def build(name: str) -> None:
         profile = _override(prepared.layout.profiles[name], args)
         build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
                       say)
+
+    if len(names) > 1 and _can_fork():
+        # Screen and print are independent: lay them out on two cores at once.
+        return _in_parallel([lambda name=name: build(name) for name in names])
+    for name in names:
+        build(name)
+    return 0
+
+
+def _can_fork() -> bool:
+    """Fork only when output goes to real files (not to a test's captured streams)."""
+    try:
+        sys.stdout.fileno()
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return hasattr(os, "fork")
+
+
+def _in_parallel(jobs: list[Callable[[], None]]) -> int:
+    """Run all but the first job in forked children; the worst exit code wins."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
+    for job in jobs[1:]:
+        pid = os.fork()
+        if pid == 0:
+            code = _exit_code_of(job)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        children.append(pid)
+    code = _exit_code_of(jobs[0])
+    for pid in children:
+        status = os.waitpid(pid, 0)[1]
+        code = max(code, os.waitstatus_to_exitcode(status))
+    return code
+
+
+def _exit_code_of(job: Callable[[], None]) -> int:
+    try:
+        job()
+    except BulletinError as error:
+        _print_problems(error)
+        return EXIT_PROBLEMS
+    except Exception as error:  # a bug: report it like main() does
+        _print_internal_error(error, debug=False)
+        return EXIT_INTERNAL
     return 0
 
 
@@ -298,20 +349,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except BulletinError as error:
-        count = len(error.problems)
-        print(f"发现 {count} 个问题：" if count > 1 else "发现问题：", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_problems(error)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130
     except Exception as error:  # a bug in bulletin-pdf, not in the user's files
-        if args.debug:
-            traceback.print_exc()
-        print(f"内部错误：{type(error).__name__}: {error}\n"
-              "这是 bulletin-pdf 的缺陷，请加 --debug 重新运行并报告。", file=sys.stderr)
+        _print_internal_error(error, args.debug)
         return EXIT_INTERNAL
+
+
+def _print_problems(error: BulletinError) -> None:
+    count = len(error.problems)
+    print(f"发现 {count} 个问题：" if count > 1 else "发现问题：", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _print_internal_error(error: Exception, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    print(f"内部错误：{type(error).__name__}: {error}\n"
+          "这是 bulletin-pdf 的缺陷，请加 --debug 重新运行并报告。", file=sys.stderr)
 
 
 if __name__ == "__main__":
