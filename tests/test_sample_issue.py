@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pdfplumber
@@ -201,7 +202,7 @@ def _body_lines(sample_pdf):
 def test_no_heading_alone_at_a_page_bottom_and_no_single_line_widows(sample_pdf):
     pages = _body_lines(sample_pdf)
     checked = 0
-    for number, (lines, following) in enumerate(zip(pages, pages[1:], strict=False), 1):
+    for number, (lines, following) in enumerate(itertools.pairwise(pages), 1):
         if not lines or len(following) < 2:
             continue
         text, _, x1, heading = lines[-1]
