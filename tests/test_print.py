@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pdfplumber
@@ -242,3 +243,18 @@ def test_sample_issue_print_build(tmp_path):
                  "-o", str(output)]) == 0
     with pikepdf.open(output) as pdf:
         assert len(pdf.pages) % 4 == 0
+
+
+def test_low_resolution_photo_fails_the_print_build_only(project):
+    """Both profiles at once (in two processes): print refuses a 72 dpi photo, screen warns."""
+    photo = project.issue / "articles" / "images" / "small.jpg"
+    photo.parent.mkdir(parents=True)
+    Image.new("RGB", (440, 300), (90, 120, 160)).save(photo, dpi=(72, 72))
+    project.write("articles/b.md", MINIMAL_ARTICLES["b.md"] + "\n![小图](images/small.jpg)\n")
+    result = subprocess.run([sys.executable, "-m", "bulletin_pdf", "build", str(project.issue)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "预检未通过：错误 [images]" in result.stderr and "印刷至少需要 300 dpi" in result.stderr
+    assert "预检警告 [images]" in result.stderr  # the screen PDF is built, with a warning
+    assert project.pdf.is_file() and not project.print_pdf.exists()
+    assert not list(project.pdf.parent.glob(".*.tmp"))
