@@ -169,11 +169,10 @@ def test_rgb_photo_is_converted_to_cmyk_for_print_and_downsampled_for_screen(pri
 
 def test_cmyk_conversion_is_cached(print_project):
     cache = print_project.root / ".cache" / "images"
-    entries = sorted(cache.iterdir())
-    assert len(entries) == 1
-    stamp = entries[0].stat().st_mtime_ns
-    assert print_project.build("--profile", "print") == 0
-    assert [entry.stat().st_mtime_ns for entry in sorted(cache.iterdir())] == [stamp]
+    before = {entry.name: entry.stat().st_mtime_ns for entry in cache.iterdir()}
+    assert len(before) == 2  # the photo in CMYK for print, and its screen copy
+    assert print_project.build("--profile", "all") == 0
+    assert {entry.name: entry.stat().st_mtime_ns for entry in cache.iterdir()} == before
 
 
 def test_saddle_stitching_pads_before_the_colophon(print_project, capsys):
@@ -254,7 +253,8 @@ def test_low_resolution_photo_fails_the_print_build_only(project):
     result = subprocess.run([sys.executable, "-m", "bulletin_pdf", "build", str(project.issue)],
                             capture_output=True, text=True)
     assert result.returncode == 2
-    assert "预检未通过：错误 [images]" in result.stderr and "印刷至少需要 300 dpi" in result.stderr
-    assert "预检警告 [images]" in result.stderr  # the screen PDF is built, with a warning
+    assert "图片 “articles/images/small.jpg”（440×300 像素）" in result.stderr
+    assert "印刷至少需要 300 dpi" in result.stderr
+    assert "屏幕至少需要 150 dpi" in result.stderr  # the screen PDF is built, with a warning
     assert project.pdf.is_file() and not project.print_pdf.exists()
     assert not list(project.pdf.parent.glob(".*.tmp"))

@@ -44,8 +44,10 @@ def page_with_large_text(pages, text: str, start: int = 0):
 
 
 def test_sample_has_every_section_and_article_of_the_seed():
-    assert [entry.section.title for entry in SECTIONS] == ["简讯", "学习交流", "学习动态", "学习感悟"]
-    assert [len(entry.articles) for entry in SECTIONS] == [4, 8, 4, 8]
+    assert [entry.section.title for entry in SECTIONS] == [
+        "简讯", "学习交流", "学习动态", "学习感悟", "学习掠影"]
+    assert [len(entry.articles) for entry in SECTIONS] == [4, 8, 4, 8, 0]
+    assert SECTIONS[-1].section.kind == "gallery" and 8 <= len(SECTIONS[-1].photos) <= 12
 
 
 def test_body_pages_are_numbered_from_one_consecutively(pages):

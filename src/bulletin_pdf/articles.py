@@ -16,9 +16,11 @@ from urllib.parse import unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
+from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import BulletinError, Problem, Problems
+from .images import image_problem
 from .manifest import ArticleRef, Issue, Section
 from .normalize import normalize, normalize_markdown
 from .schema import Field, Schema, text, text_list, validate
@@ -73,9 +75,17 @@ class Article:
 
 
 @dataclass(frozen=True)
+class GalleryPhoto:
+    file: str  # relative to the issue folder (the document's base)
+    caption: str
+    caption_html: Markup
+
+
+@dataclass(frozen=True)
 class SectionArticles:
     section: Section
     articles: tuple[Article, ...]
+    photos: tuple[GalleryPhoto, ...] = ()
 
 
 def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
@@ -91,7 +101,10 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
                 articles.append(load_article(ref, section, anchor, issue.folder, typography))
             except BulletinError as error:
                 problems.extend(error.problems)
-        loaded.append(SectionArticles(section, tuple(articles)))
+        photos = tuple(GalleryPhoto(photo.file, photo.caption,
+                                    text_markup(photo.caption, typography))
+                       for photo in section.photos)
+        loaded.append(SectionArticles(section, tuple(articles), photos))
     problems.raise_if_any()
     return tuple(loaded)
 
@@ -120,9 +133,14 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         problem = _check_reference(reference, is_image, ref.path, issue_folder)
         if problem:
             problems.add(problem, ref.path, line)
+    for token, block in _walk(tokens):
+        if token.type == "image" and (problem := _image_attributes_problem(token)):
+            line = parts.body_first_line + block.map[0] if block.map else None
+            problems.add(problem, ref.path, line)
     problems.raise_if_any()
     _shift_headings(tokens)
     _rebase_images(tokens, ref.path.parent, issue_folder)
+    tokens = _figures(tokens)
     mark_up(tokens, typography)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
     toc_label = meta["toc_title"] or meta["title"]
@@ -170,7 +188,9 @@ def byline_groups(authors: tuple[str, ...], photographers: tuple[str, ...]
 
 
 def _build_markdown() -> MarkdownIt:
-    markdown = MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
+    markdown = (MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
+                # `![说明](a.jpg){.half}`: width classes on images, nothing else.
+                .use(attrs_plugin, after=("image",)))
     # markdown-it silently turns `file:` and `javascript:` links into text; we want
     # every reference as a token so that `_check_reference` can name the bad ones.
     markdown.validateLink = lambda url: True
@@ -222,7 +242,79 @@ def _check_reference(reference: str, is_image: bool, article: Path,
         return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
     if not target.is_file():
         return f"图片 “{reference}” 不存在"
+    if problem := image_problem(target):
+        return f"图片 “{reference}” {problem}"
     return None
+
+
+FIGURE_WIDTHS = ("full", "half", "third")
+
+
+def _image_attributes_problem(token: Token) -> str | None:
+    """Only a width class may follow an image: `{.half}`; no ids, styles or other attributes."""
+    allowed = {"src", "alt", "title", "class"}
+    classes = str(token.attrGet("class") or "").split()
+    if set(token.attrs) - allowed or any(name not in FIGURE_WIDTHS for name in classes):
+        shown = "、".join(f"{{.{width}}}" for width in FIGURE_WIDTHS)
+        return f"图片 “{token.attrGet('src')}” 的属性只能是宽度：{shown}"
+    return None
+
+
+def _figures(tokens: list[Token]) -> list[Token]:
+    """A paragraph holding only images becomes figures with captions (the alt text).
+
+    One image: a figure (full width, or `{.half}`/`{.third}`); two or three in
+    one paragraph: a row of figures side by side.
+    """
+    result: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        images = _lone_images(tokens, index)
+        if images is None:
+            result.append(tokens[index])
+            index += 1
+            continue
+        row = len(images) > 1
+        if row:
+            result.append(_block_token("figure_row_open", "div", 1,
+                                       f"figure-row figure-row-{len(images)}"))
+        for image in images:
+            width = str(image.attrGet("class") or "full")
+            image.attrs.pop("class", None)
+            result += _figure(image, "figure" + ("" if row else f" figure-{width}"))
+        if row:
+            result.append(_block_token("figure_row_close", "div", -1))
+        index += 3  # paragraph_open, inline, paragraph_close
+    return result
+
+
+def _lone_images(tokens: list[Token], index: int) -> list[Token] | None:
+    if tokens[index].type != "paragraph_open" or index + 2 >= len(tokens):
+        return None
+    children = tokens[index + 1].children or []
+    images = [child for child in children if child.type == "image"]
+    rest = [child for child in children if child.type != "image"
+            and not (child.type == "softbreak" or (child.type == "text" and not child.content.strip()))]
+    return images if images and not rest else None
+
+
+def _figure(image: Token, classes: str) -> list[Token]:
+    caption = image.content
+    picture = Token("inline", "", 0, children=[image], content="")
+    tokens = [_block_token("figure_open", "figure", 1, classes), picture]
+    if caption:
+        text = Token("inline", "", 0, content=caption,
+                     children=[Token("text", "", 0, content=caption)])
+        tokens += [_block_token("figcaption_open", "figcaption", 1), text,
+                   _block_token("figcaption_close", "figcaption", -1)]
+    return [*tokens, _block_token("figure_close", "figure", -1)]
+
+
+def _block_token(kind: str, tag: str, nesting: int, classes: str | None = None) -> Token:
+    token = Token(kind, tag, nesting, block=True)
+    if classes:
+        token.attrSet("class", classes)
+    return token
 
 
 def _shift_headings(tokens: list[Token]) -> None:

@@ -1,9 +1,11 @@
-"""Images for print: RGB photos converted to CMYK with the output profile, once.
+"""Images: checked before layout, prepared once per profile and cached.
 
 WeasyPrint embeds images as it finds them, so an RGB photo would land in a
 PDF/X file as DeviceRGB. For print we hand WeasyPrint a CMYK JPEG made with
-LittleCMS (Pillow's ImageCms) and the print shop's ICC profile, cached by the
-content hash of the image and the profile so rebuilds stay fast.
+LittleCMS (Pillow's ImageCms) and the print shop's ICC profile; for screen, a
+copy no larger than the text block needs (WeasyPrint then resamples it to
+about 150 dpi at its placed size). Both are cached by content hash, so a
+rebuild decodes no 6-megapixel photo twice.
 """
 
 from __future__ import annotations
@@ -13,33 +15,95 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from xml.etree import ElementTree
 
 from PIL import Image, ImageCms, ImageOps
 
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
-# Bump when the conversion changes, so old cache entries are not reused.
+IMAGE_SUFFIXES = (*RASTER_SUFFIXES, ".svg")
+# Bump when a conversion changes, so old cache entries are not reused.
 CONVERSION_VERSION = b"cmyk-1"
+SCREEN_VERSION = b"screen-1"
+# The longest side a screen image needs: the 156 mm text block at ~195 dpi.
+SCREEN_MAX_PIXELS = 1200
 
 
 def is_raster(path: Path) -> bool:
     return path.suffix.lower() in RASTER_SUFFIXES
 
 
+def image_problem(path: Path) -> str | None:
+    """Why the file at `path` cannot be used as an image, or None."""
+    suffix = path.suffix.lower()
+    if suffix not in IMAGE_SUFFIXES:
+        return f"不支持的图片格式 “{suffix}”：请用 JPEG、PNG 或 SVG"
+    try:
+        if suffix == ".svg":
+            root = ElementTree.parse(path).getroot()
+            if not root.tag.endswith("svg"):
+                return "不是有效的 SVG 图片"
+            return None
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, ValueError, ElementTree.ParseError,
+            Image.DecompressionBombError):
+        return "无法读取：不是有效的图片文件"
+    return None
+
+
+def original_size(path: Path) -> tuple[int, int]:
+    """Pixel width and height of the photo as shown (EXIF rotation applied)."""
+    with Image.open(path) as image:
+        width, height = image.size
+        rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+    return (height, width) if rotated else (width, height)
+
+
 def cmyk_jpeg(path: Path, icc_profile: Path, cache: Path) -> bytes:
     """`path` as a CMYK JPEG in the output profile's colour space (cached)."""
-    source = path.read_bytes()
     profile = icc_profile.read_bytes()
-    key = hashlib.sha256(CONVERSION_VERSION + hashlib.sha256(profile).digest() + source)
-    cached = cache / f"{key.hexdigest()}.jpg"
+    return _cached(path, cache, CONVERSION_VERSION + hashlib.sha256(profile).digest(), ".jpg",
+                   lambda source: _convert(source, profile))
+
+
+def screen_image(path: Path, cache: Path) -> tuple[bytes, str]:
+    """`path` no larger than the screen PDF needs, upright, in its own format (cached)."""
+    suffix = ".png" if path.suffix.lower() == ".png" else ".jpg"
+    data = _cached(path, cache, SCREEN_VERSION, suffix, _shrink)
+    return data, "image/png" if suffix == ".png" else "image/jpeg"
+
+
+def _cached(path: Path, cache: Path, variant: bytes, suffix: str, make) -> bytes:
+    source = path.read_bytes()
+    key = hashlib.sha256(variant + source).hexdigest()
+    cached = cache / f"{key}{suffix}"
     if cached.is_file():
         return cached.read_bytes()
-    converted = _convert(source, profile)
+    result = make(source)
     cache.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=cache, suffix=".tmp")
     with os.fdopen(descriptor, "wb") as file:
-        file.write(converted)
+        file.write(result)
     os.replace(name, cached)
-    return converted
+    return result
+
+
+def _shrink(source: bytes) -> bytes:
+    with Image.open(io.BytesIO(source)) as original:
+        image = ImageOps.exif_transpose(original)
+        if max(image.size) <= SCREEN_MAX_PIXELS and image is original:
+            return source
+        image.thumbnail((SCREEN_MAX_PIXELS, SCREEN_MAX_PIXELS), Image.Resampling.LANCZOS)
+        output = io.BytesIO()
+        if original.format == "PNG":
+            image.save(output, "PNG", optimize=True)
+        else:
+            if image.mode not in ("RGB", "L", "CMYK"):
+                image = image.convert("RGB")
+            image.save(output, "JPEG", quality=88,
+                       **({"icc_profile": original.info["icc_profile"]}
+                          if "icc_profile" in original.info else {}))
+        return output.getvalue()
 
 
 def _convert(source: bytes, profile: bytes) -> bytes:

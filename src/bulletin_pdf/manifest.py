@@ -7,18 +7,30 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
+from .images import image_problem
 from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
 from .typography import SETTINGS_SCHEMA
 from .yamlfile import YamlDocument, load_yaml_file
 
 MANIFEST_NAME = "issue.yaml"
 
+PHOTO_SCHEMA: Schema = {
+    "file": Field(text, required=True),  # relative to the issue folder
+    "caption": Field(text, required=True),
+}
+
+SECTION_KINDS = ("articles", "gallery")
+
 SECTION_SCHEMA: Schema = {
     "title": Field(text, required=True),
-    "articles": Field(text_list, required=True),
+    "kind": Field(choice(*SECTION_KINDS), default="articles"),
+    "articles": Field(text_list),
     # Short signed pieces (学习感悟) carry no titles and share pages.
     "untitled_articles": Field(boolean, default=False),
     "new_page_per_article": Field(boolean, default=True),
+    # A gallery (学习掠影): photos with captions in a grid.
+    "photos": Field(items=PHOTO_SCHEMA),
+    "columns": Field(positive_int, default=2),
 }
 
 COLOPHON_SCHEMA: Schema = {
@@ -62,12 +74,23 @@ class ArticleRef:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A gallery photo: its path relative to the issue folder, and its caption."""
+
+    file: str
+    caption: str
+
+
+@dataclass(frozen=True)
 class Section:
     title: str
     articles: tuple[ArticleRef, ...]
     untitled_articles: bool
     new_page_per_article: bool
     anchor: str
+    kind: str = "articles"
+    photos: tuple[Photo, ...] = ()
+    columns: int = 2
 
 
 @dataclass(frozen=True)
@@ -160,6 +183,7 @@ def _sections(document: YamlDocument, raw_sections: list[dict], folder: Path,
     seen: dict[Path, KeyPath] = {}
     sections = []
     for index, raw in enumerate(raw_sections):
+        _check_section_kind(document, raw, index, problems)
         refs = []
         for position, name in enumerate(raw["articles"] or ()):
             key = ("sections", index, "articles", position)
@@ -176,8 +200,46 @@ def _sections(document: YamlDocument, raw_sections: list[dict], folder: Path,
             untitled_articles=raw["untitled_articles"],
             new_page_per_article=raw["new_page_per_article"],
             anchor=f"section-{index + 1}",
+            kind=raw["kind"],
+            photos=_photos(document, raw["photos"] or [], index, folder, problems),
+            columns=raw["columns"],
         ))
     return tuple(sections)
+
+
+def _check_section_kind(document: YamlDocument, raw: dict, index: int, problems: Problems) -> None:
+    """An articles section lists articles; a gallery lists photos, and nothing else."""
+    key = ("sections", index)
+    if raw["kind"] == "gallery":
+        if not raw["photos"]:
+            problems.report(document.problem("图片栏目（kind: gallery）须列出 photos", (*key, "photos")))
+        if raw["articles"]:
+            problems.report(document.problem("图片栏目不能列 articles", (*key, "articles")))
+    else:
+        if raw["articles"] is None:
+            problems.report(document.problem("缺少必填的键 “articles”", (*key, "articles")))
+        if raw["photos"]:
+            problems.report(document.problem(
+                "photos 只用于图片栏目：请加 kind: gallery", (*key, "photos")))
+
+
+def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: Path,
+            problems: Problems) -> tuple[Photo, ...]:
+    photos = []
+    for position, raw in enumerate(raw_photos):
+        key = ("sections", index, "photos", position, "file")
+        path = (folder / raw["file"]).resolve() if raw["file"] else None
+        if path is None:
+            continue
+        if Path(raw["file"]).is_absolute() or not path.is_relative_to(folder):
+            problems.report(document.problem(f"图片 “{raw['file']}” 须在期刊文件夹之内", key))
+        elif not path.is_file():
+            problems.report(document.problem(f"图片 “{raw['file']}” 不存在", key))
+        elif problem := image_problem(path):
+            problems.report(document.problem(f"图片 “{raw['file']}” {problem}", key))
+        else:
+            photos.append(Photo(Path(raw["file"]).as_posix(), raw["caption"]))
+    return tuple(photos)
 
 
 def _check_article_path(ref: ArticleRef, name: str, folder: Path,

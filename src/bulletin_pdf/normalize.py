@@ -289,7 +289,7 @@ RULE_FUNCTIONS = {
 PROTECTED_INLINE = re.compile(
     r"`+[^`]*`+"  # code spans
     r"|<[^<>\s]+>"  # autolinks
-    r"|\]\([^)]*\)"  # link and image destinations (with titles)
+    r"|\]\([^)]*\)(?:\{[^}]*\})?"  # link and image destinations (titles, {.half})
     r"|\[\^?[^\]]*\]:.*$"  # reference and footnote definitions
     r"|https?://\S+|ftp://\S+|www\.\S+"  # bare URLs
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses

@@ -17,11 +17,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
+from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from . import justify
 from .errors import BulletinError, Problem
-from .images import cmyk_jpeg, is_raster
+from .floats import place_figures
+from .images import cmyk_jpeg, is_raster, original_size, screen_image
 from .layout import HtmlDocument, Profile
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
@@ -46,11 +48,12 @@ class ForbiddenResource(FatalURLFetchingError):
 class LocalFetcher(URLFetcher):
     """Fetch `file:` URLs under the allowed roots; refuse everything else.
 
-    `convert` may replace a raster image's bytes (CMYK for print).
+    `convert` may replace a raster image by (bytes, MIME type): CMYK for print,
+    a smaller copy for screen.
     """
 
     def __init__(self, allowed_roots: tuple[Path, ...],
-                 convert: Callable[[Path], bytes] | None = None):
+                 convert: Callable[[Path], tuple[bytes, str]] | None = None):
         super().__init__(allowed_protocols={"file"})
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
         self.convert = convert
@@ -62,7 +65,8 @@ class LocalFetcher(URLFetcher):
                                    for root in self.allowed_roots):
             raise ForbiddenResource(url)
         if self.convert is not None and is_raster(path) and path.is_file():
-            return URLFetcherResponse(url, self.convert(path), {"Content-Type": "image/jpeg"})
+            data, mime = self.convert(path)
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
         return super().fetch(url, headers)
 
 
@@ -79,29 +83,67 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
-    convert = None
-    if profile.is_print and profile.icc_profile is not None:
-        icc = profile.icc_profile
-        convert = lambda path: cmyk_jpeg(path, icc, cache / "images")  # noqa: E731
-    fetcher = LocalFetcher(document.allowed_roots, convert)
+    fetcher = LocalFetcher(document.allowed_roots, _image_conversion(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     with _weasyprint_messages() as messages:
         try:
             progress(f"排版中（{profile.name}，WeasyPrint）…")
             # Image options act when images are laid out, so render() needs them too.
-            rendered = html.render(**_pdf_options(profile))
+            rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
             ) from None
         threshold = logging.WARNING if strict else logging.ERROR
-        errors = [message for level, message in messages if level >= threshold]
+        errors = list(dict.fromkeys(message for level, message in messages if level >= threshold))
         if errors:
             raise BulletinError([Problem(f"排版错误：{message}") for message in errors])
+        low = _low_resolution_images(rendered, profile, Path(unquote(urlsplit(document.base_url).path)))
+        if low and profile.is_print:
+            raise BulletinError([Problem(message) for message in low])
+        messages += [(logging.WARNING, message) for message in low]
         progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
         rendered.write_pdf(target, **_pdf_options(profile))
-    warnings = tuple(message for level, message in messages if level < logging.ERROR)
+    warnings = tuple(dict.fromkeys(message for level, message in messages
+                                   if level < logging.ERROR))
     return RenderResult(len(rendered.pages), warnings)
+
+
+def _image_conversion(profile: Profile, cache: Path) -> Callable[[Path], tuple[bytes, str]]:
+    if profile.is_print and profile.icc_profile is not None:
+        icc = profile.icc_profile
+        return lambda path: (cmyk_jpeg(path, icc, cache), "image/jpeg")
+    return lambda path: screen_image(path, cache)
+
+
+def _low_resolution_images(document, profile: Profile, base: Path) -> list[str]:
+    """Photos below the profile's resolution at their placed size, named by file.
+
+    (Preflight finds them in any PDF too, but only by their PDF object names.)
+    """
+    minimum = profile.min_image_dpi or profile.image_dpi or 150
+    found = {}
+    for page in document.pages:
+        for box in _replaced_boxes(page._page_box):
+            image = box.replacement
+            if not hasattr(image, "width") or box.width <= 0 or box.element is None:
+                continue
+            source = original_size(base / unquote(box.element.get("src") or ""))
+            dpi = min(source[0] / (box.width / 96), source[1] / (box.height / 96))
+            if round(dpi) < minimum:
+                millimetres = f"{box.width / 96 * 25.4:.0f}×{box.height / 96 * 25.4:.0f} mm"
+                found[box.element.get("src")] = (
+                    f"图片 “{box.element.get('src')}”（{source[0]}×{source[1]} 像素）置入 {millimetres}，"
+                    f"有效分辨率仅 {dpi:.0f} dpi，{'印刷' if profile.is_print else '屏幕'}"
+                    f"至少需要 {minimum} dpi")
+    return list(found.values())
+
+
+def _replaced_boxes(box) -> Iterator:
+    if isinstance(box, boxes.ReplacedBox):
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _replaced_boxes(child)
 
 
 def _pdf_options(profile: Profile) -> dict:

@@ -369,7 +369,7 @@ def _check_images(page: pikepdf.Page, number: int, report: Report, printing: boo
         dpi = min(pixels_x / width_in, pixels_y / height_in)
         label = (f"图片 {placed.name}（{pixels_x}×{pixels_y} 像素，"
                  f"置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm）")
-        if dpi < min_dpi:
+        if round(dpi) < min_dpi:  # images downsampled to 150 dpi come out at 149.9
             report.add("error" if printing else "warning", "images",
                        f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
                        f"{'印刷' if printing else '屏幕'}至少需要 {min_dpi} dpi", number)
