@@ -10,14 +10,14 @@ pdf: setup
 	$(BIN)/bulletin-pdf build $(ISSUE)
 
 test: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/bench_build.py $(ISSUE)
 
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 setup: system $(VENV)/.installed
 
