@@ -18,7 +18,7 @@ FILLER = "这是一段用来填充版面的文字，" * 12
 # Each photo has its own pixel width, so that it can be recognised in the PDF.
 FIGURES = [("第一张照片", (3000, 2000)), ("竖幅照片", (2002, 3000)), ("左图", (3004, 2000)),
            ("右图", (3006, 2000)), ("末尾照片", (3008, 2000))]
-GALLERY = [(f"掠影{i}", (3010 + 2 * i, 2000) if i != 2 else (2006, 3000)) for i in range(5)]
+GALLERY = [("掠影" + "甲乙丙丁戊"[i], (3010 + 2 * i, 2000) if i != 2 else (2006, 3000)) for i in range(5)]
 
 
 def photo(path: Path, size: tuple[int, int], shade: int) -> None:

@@ -23,9 +23,10 @@ RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".
 IMAGE_SUFFIXES = (*RASTER_SUFFIXES, ".svg")
 # Bump when a conversion changes, so old cache entries are not reused.
 CONVERSION_VERSION = b"cmyk-1"
-SCREEN_VERSION = b"screen-1"
-# The longest side a screen image needs: the 156 mm text block at ~195 dpi.
-SCREEN_MAX_PIXELS = 1200
+SCREEN_VERSION = b"screen-2"
+# The longest side a screen image needs: the 156 mm text block at 150 dpi. A photo
+# set full width then needs no further resampling by WeasyPrint; smaller ones do.
+SCREEN_MAX_PIXELS = 920
 
 
 def is_raster(path: Path) -> bool:
@@ -100,7 +101,7 @@ def _shrink(source: bytes) -> bytes:
         else:
             if image.mode not in ("RGB", "L", "CMYK"):
                 image = image.convert("RGB")
-            image.save(output, "JPEG", quality=88,
+            image.save(output, "JPEG", quality=82,
                        **({"icc_profile": original.info["icc_profile"]}
                           if "icc_profile" in original.info else {}))
         return output.getvalue()

@@ -10,12 +10,11 @@ contain Chinese characters; other lines keep WeasyPrint's own behaviour. The
 extra width of a line is shared equally by its justification opportunities:
 every space, and every gap between two characters of which one is Chinese —
 except before a closing mark, after an opening mark, inside `——`/`……` and
-around a WORD JOINER. Each text box then carries, per character, a Pango
-letter-spacing amount: Pango puts half of a character's letter spacing before
-it and half after it (dropping the outer halves at the ends of a layout), so
-gap i receives a_i/2 + a_(i+1)/2 and we solve a_(i+1) = 2·gap_i − a_i. The
-text stays one string (no characters are added: text extraction is
-unchanged), and the box width grows by exactly the sum of its gaps.
+around a WORD JOINER. Each text box remembers its gaps; when WeasyPrint draws
+it, each gap is added to the advance of the glyph before it (Pango units), so
+WeasyPrint writes it as a position adjustment. The text stays one string (no
+characters are added: text extraction is unchanged), and the box width grows
+by exactly the sum of its gaps.
 
 Written against WeasyPrint 70.0 (checked on import) so that it can be offered
 upstream as the CJK part of `text-justify: auto`.
@@ -29,7 +28,7 @@ import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import inline
 from weasyprint.text import line_break
-from weasyprint.text.ffi import TO_UNITS, ffi, pango
+from weasyprint.text.ffi import TO_UNITS, ffi
 
 from .normalize import WORD_JOINER, is_cjk
 
@@ -41,8 +40,8 @@ SPACES = " \u00a0"
 MAX_GAP = 0.08  # em: wider gaps between Chinese characters read as spaces when extracted
 
 _original_justify_line = inline.justify_line
-_original_text_align = inline.text_align
 _original_set_text = line_break.Layout.set_text
+_original_get_first_line = line_break.Layout.get_first_line
 
 
 def install() -> None:
@@ -51,57 +50,8 @@ def install() -> None:
         raise RuntimeError(f"bulletin_pdf.justify supports WeasyPrint {SUPPORTED_VERSION}, "
                            f"not {weasyprint.__version__}")
     inline.justify_line = justify_line
-    inline.text_align = text_align
     line_break.Layout.set_text = set_text
-
-
-def text_align(context, line, available_width, last):
-    """WeasyPrint's `text_align`, after dropping CJK–Latin spacing at the line's two ends.
-
-    The typography stage gives a Latin run next to Chinese text a ¼ em margin
-    (`autospace-start`/`autospace-end`); at the start or end of a line there is
-    nothing to space from, and the margin would leave the line indented or short.
-    """
-    _drop_edge_margin(line, first=True)
-    _drop_edge_margin(line, first=False)
-    return _original_text_align(context, line, available_width, last)
-
-
-def _edge_path(line, first: bool) -> list:
-    """The inline boxes from the line down to its first (or last) leaf."""
-    path = []
-    box = line
-    while isinstance(box, boxes.LineBox | boxes.InlineBox):
-        children = [child for child in box.children if child.is_in_normal_flow()]
-        if not children:
-            break
-        box = children[0] if first else children[-1]
-        if isinstance(box, boxes.InlineBox):
-            path.append(box)
-    return path
-
-
-def _has_class(box, name: str) -> bool:
-    return box.element is not None and name in (box.element.get("class") or "").split()
-
-
-def _drop_edge_margin(line, first: bool) -> None:
-    path = _edge_path(line, first)
-    for depth, box in enumerate(path):
-        margin = box.margin_left if first else box.margin_right
-        if not margin or not _has_class(box, "autospace-start" if first else "autospace-end"):
-            continue
-        if first:
-            box.margin_left = 0
-            for child in line.children:  # the content moves left by the margin…
-                child.translate(-margin, 0)
-            for kept in path[:depth + 1]:  # …the boxes that start the line stay put
-                kept.position_x += margin
-        else:
-            box.margin_right = 0
-        for ancestor in path[:depth]:
-            ancestor.width -= margin
-        line.width -= margin
+    line_break.Layout.get_first_line = get_first_line
 
 
 def justify_line(context, line, extra_width: float) -> None:
@@ -192,47 +142,51 @@ def _shift(context, box, x_advance: float) -> float:
 
 
 def set_text(self, text, justify=False):
-    """WeasyPrint's `Layout.set_text`, plus the per-character spacing of justified CJK lines."""
+    """WeasyPrint's `Layout.set_text`; a justified CJK line's glyphs are widened on first use."""
     _original_set_text(self, text, justify)
-    gaps = getattr(self, "cjk_gaps", None)
-    if not justify or not gaps or not self.text:
-        return
-    amounts = _letter_spacings(self.text, gaps)
-    attributes = pango.pango_layout_get_attributes(self.layout)
-    if attributes == ffi.NULL:
-        attributes = ffi.gc(pango.pango_attr_list_new(), pango.pango_attr_list_unref)
-    position = 0
-    for char, amount in zip(self.text, amounts, strict=False):
-        size = len(char.encode())
-        if amount:
-            attribute = pango.pango_attr_letter_spacing_new(int(amount * TO_UNITS))
-            attribute.start_index, attribute.end_index = position, position + size
-            pango.pango_attr_list_change(attributes, attribute)
-        position += size
-    pango.pango_layout_set_attributes(self.layout, attributes)
+    self.cjk_pending = justify and bool(getattr(self, "cjk_gaps", None))
 
 
-def _letter_spacings(text: str, gaps: list[float]) -> list[float]:
-    """Per-character letter spacing that puts exactly gaps[i] after visible character i.
+def get_first_line(self):
+    """WeasyPrint's `Layout.get_first_line`, with each glyph followed by its gap.
 
-    Word joiners are invisible and carry no gap of their own; a joiner at the
-    start or end of the box cancels the half that Pango would otherwise put
-    before the first (after the last) visible character. The box's last gap,
-    towards the next box, is left out: the box width and the next box's
-    position carry it.
+    The gap is added to the advance of the last glyph of each character's
+    cluster, in Pango units, before WeasyPrint draws the line: WeasyPrint then
+    writes it as a TJ position adjustment. No letter spacing is involved, so
+    each gap lands exactly where it belongs.
     """
-    amounts = [0.0] * len(text)
+    line, index = _original_get_first_line(self)
+    if getattr(self, "cjk_pending", False):
+        self.cjk_pending = False
+        _widen_glyphs(line, self.text, self.cjk_gaps, self.style["font_size"])
+    return line, index
+
+
+def _widen_glyphs(line, text: str, gaps: list[float], font_size: float) -> None:
     visible = [index for index, char in enumerate(text[:len(gaps)]) if char != WORD_JOINER]
     if len(visible) < 2:
-        return amounts
-    interior = [gaps[index] for index in visible[:-1]]
-    chain = [interior[0]]
-    for gap in interior:
-        chain.append(2 * gap - chain[-1])
-    for index, amount in zip(visible, chain, strict=True):
-        amounts[index] = amount
-    if visible[0] > 0:
-        amounts[0] = -chain[0]
-    if visible[-1] < len(text) - 1:
-        amounts[-1] = -chain[-1]
-    return amounts
+        return
+    # The box's last gap, towards the next box, is carried by the box width.
+    # WeasyPrint writes each adjustment truncated to a whole thousandth of an em
+    # (`int(kerning)`); half a thousandth more makes that a rounding, so the
+    # errors cancel along the line instead of adding up.
+    bias = 0.5 * font_size / 1000
+    widen = {index: gaps[index] + bias for index in visible[:-1] if gaps[index]}
+    char_at_byte = {}
+    position = 0
+    for index, char in enumerate(text):
+        char_at_byte[position] = index
+        position += len(char.encode())
+    run = line.runs
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        glyphs = glyph_item.glyphs
+        clusters = glyphs.log_clusters
+        offset = glyph_item.item.offset
+        for number in range(glyphs.num_glyphs):
+            last_of_cluster = (number + 1 == glyphs.num_glyphs
+                               or clusters[number + 1] != clusters[number])
+            char = char_at_byte.get(offset + clusters[number])
+            if last_of_cluster and char in widen:
+                glyphs.glyphs[number].geometry.width += round(widen[char] * TO_UNITS)

@@ -1,8 +1,9 @@
 """Stage 6: preflight — read any PDF back and report what a print shop would reject.
 
-Structure (fonts, boxes, output intent, colour spaces, transparency) is read
-with pikepdf; geometry (where text and images are placed, text colours) with
-pdfplumber. Each finding names its rule and, where it matters, its page.
+Everything is read with pikepdf: structure (fonts, boxes, output intent,
+colour spaces, transparency) directly, geometry (where images and glyphs are
+placed, in which colour) by following the content streams (`textscan`). Each
+finding names its rule and, where it matters, its page.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pdfplumber
 import pikepdf
+
+from .textscan import glyphs
 
 MM = 72 / 25.4
 SAFE_ZONE = 3 * MM  # no text this close to the trim
@@ -97,9 +99,7 @@ def preflight(path: Path, profile: str = "screen", binding: str | None = None,
         _check_colours_and_transparency(pdf, report)
         for number, page in enumerate(pdf.pages, 1):
             _check_images(page, number, report, printing, min_dpi)
-    if printing:  # pdfplumber interprets every glyph: only where text placement matters
-        with pdfplumber.open(path) as document:
-            for number, page in enumerate(document.pages, 1):
+            if printing:
                 _check_text(page, number, report)
     if binding:
         multiple = PAGE_MULTIPLE[binding]
@@ -384,31 +384,20 @@ def _check_images(page: pikepdf.Page, number: int, report: Report, printing: boo
 
 # Text placement and colour (print) ---------------------------------------
 
-def _check_text(page, number: int, report: Report) -> None:
-    attrs = page.page_obj.attrs
-    if "TrimBox" not in attrs:
+def _check_text(page: pikepdf.Page, number: int, report: Report) -> None:
+    """No text within 3 mm of the trim; text in CMYK, and black as K only."""
+    trim = _box(page.obj, "/TrimBox")
+    if trim is None:
         return
-    media = [float(value) for value in pdfplumber.utils.resolve_all(attrs["MediaBox"])]
-    left, bottom, right, top = (float(value) for value in pdfplumber.utils.resolve_all(
-        attrs["TrimBox"]))
-
-    def plumber_top(y: float) -> float:
-        """pdfplumber keeps PDF x but measures `top` down from the MediaBox's upper edge."""
-        return page.bbox[1] + media[3] - y
-
-    safe = (left + SAFE_ZONE, plumber_top(top) + SAFE_ZONE,
-            right - SAFE_ZONE, plumber_top(bottom) - SAFE_ZONE)
+    safe = (trim[0] + SAFE_ZONE, trim[1] + SAFE_ZONE, trim[2] - SAFE_ZONE, trim[3] - SAFE_ZONE)
     near_trim = rich_black = rgb_text = 0
-    for char in page.chars:
-        if not char["text"].strip():
-            continue
-        if (char["x0"] < safe[0] or char["top"] < safe[1] or char["x1"] > safe[2]
-                or char["bottom"] > safe[3]):
+    for glyph in glyphs(page):
+        if glyph.x0 < safe[0] or glyph.y0 < safe[1] or glyph.x1 > safe[2] or glyph.y1 > safe[3]:
             near_trim += 1
-        colour = char.get("non_stroking_color") or ()
-        if len(colour) == 3:
+        if glyph.space == "/DeviceRGB" or len(glyph.colour) == 3:
             rgb_text += 1
-        elif len(colour) == 4 and colour[3] >= 0.99 and sum(colour[:3]) > 0:
+        elif (glyph.space == "/DeviceCMYK" and len(glyph.colour) == 4 and glyph.colour[3] >= 0.99
+              and sum(glyph.colour[:3]) > 0):
             rich_black += 1
     if near_trim:
         report.add("error", "safe-zone", f"有 {near_trim} 个字符距裁切线不足 3 mm", number)

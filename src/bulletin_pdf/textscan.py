@@ -1,0 +1,203 @@
+"""Where each glyph of a PDF page is drawn, and in which fill colour (for preflight).
+
+pdfminer (via pdfplumber) answers this too, but decodes every character into a
+Python object and takes about a second for our 60-page issue; preflight runs
+on every print build and needs only glyph boxes and colours. So this follows
+the PDF text model (ISO 32000 §9.4) over pikepdf's parsed content streams:
+CTM, text and line matrices, font size, character and word spacing,
+horizontal scaling, widths from /W (composite fonts) or /Widths (simple ones).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pikepdf
+
+COLOUR_COMPONENTS = {"/DeviceGray": 1, "/DeviceRGB": 3, "/DeviceCMYK": 4, "/CalRGB": 3,
+                     "/CalGray": 1, "/Lab": 3}
+
+
+@dataclass(frozen=True)
+class Glyph:
+    x0: float
+    x1: float
+    y0: float  # bottom, PDF user space (y grows upwards)
+    y1: float
+    colour: tuple[float, ...]  # fill colour components: 1 gray, 3 RGB, 4 CMYK
+    space: str  # the fill colour space name
+
+
+@dataclass
+class _Font:
+    two_byte: bool
+    widths: dict[int, float]
+    default_width: float
+    ascent: float
+    descent: float
+    scale: float = 0.001  # glyph space to text space (Type 3 fonts have their own)
+
+
+@dataclass
+class _State:
+    ctm: pikepdf.Matrix = field(default_factory=pikepdf.Matrix)
+    font: _Font | None = None
+    size: float = 0.0
+    char_spacing: float = 0.0
+    word_spacing: float = 0.0
+    scaling: float = 1.0
+    leading: float = 0.0
+    render_mode: int = 0
+    space: str = "/DeviceGray"
+    colour: tuple[float, ...] = (0.0,)
+
+
+def glyphs(page: pikepdf.Page) -> Iterator[Glyph]:
+    """Every glyph drawn on the page (form XObjects included), visible text only."""
+    yield from _scan(page, page.obj.get("/Resources", pikepdf.Dictionary()), _State(), 0)
+
+
+def _scan(owner, resources, state: _State, depth: int) -> Iterator[Glyph]:
+    fonts: dict[str, _Font] = {}
+    stack: list[_State] = []
+    line = text = pikepdf.Matrix()
+    for operands, operator in pikepdf.parse_content_stream(owner):
+        name = str(operator)
+        if name == "q":
+            stack.append(copy.copy(state))
+        elif name == "Q" and stack:
+            state = stack.pop()
+        elif name == "cm":
+            state.ctm = pikepdf.Matrix(*(float(v) for v in operands)) @ state.ctm
+        elif name == "BT":
+            line = text = pikepdf.Matrix()
+        elif name in ("Td", "TD"):
+            if name == "TD":
+                state.leading = -float(operands[1])
+            line = text = pikepdf.Matrix(1, 0, 0, 1, float(operands[0]), float(operands[1])) @ line
+        elif name == "Tm":
+            line = text = pikepdf.Matrix(*(float(v) for v in operands))
+        elif name == "T*":
+            line = text = pikepdf.Matrix(1, 0, 0, 1, 0, -state.leading) @ line
+        elif name == "Tf":
+            font_name = str(operands[0])
+            if font_name not in fonts:
+                fonts[font_name] = _font(resources.get("/Font", {}).get(font_name))
+            state.font, state.size = fonts[font_name], float(operands[1])
+        elif name in ("Tc", "Tw", "Tz", "TL", "Tr"):
+            value = float(operands[0])
+            if name == "Tc":
+                state.char_spacing = value
+            elif name == "Tw":
+                state.word_spacing = value
+            elif name == "Tz":
+                state.scaling = value / 100
+            elif name == "TL":
+                state.leading = value
+            else:
+                state.render_mode = int(value)
+        elif name in ("g", "rg", "k"):
+            state.space = {"g": "/DeviceGray", "rg": "/DeviceRGB", "k": "/DeviceCMYK"}[name]
+            state.colour = tuple(float(v) for v in operands)
+        elif name == "cs":
+            state.space = _space_name(resources, operands[0])
+        elif name in ("sc", "scn"):
+            state.colour = tuple(float(v) for v in operands if not isinstance(v, pikepdf.Name))
+        elif name in ("Tj", "TJ", "'", '"'):
+            if name in ("'", '"'):
+                if name == '"':
+                    state.word_spacing, state.char_spacing = float(operands[0]), float(operands[1])
+                line = text = pikepdf.Matrix(1, 0, 0, 1, 0, -state.leading) @ line
+            items = operands[-1] if name == "TJ" else [operands[-1]]
+            text = yield from _show(items, state, text)
+        elif name == "Do" and depth < 8:
+            xobject = resources.get("/XObject", {}).get(str(operands[0]))
+            if xobject is not None and xobject.get("/Subtype") == pikepdf.Name.Form:
+                inner = copy.copy(state)
+                matrix = xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])
+                inner.ctm = pikepdf.Matrix(*(float(v) for v in matrix)) @ state.ctm
+                yield from _scan(xobject, xobject.get("/Resources", resources), inner, depth + 1)
+
+
+def _show(items, state: _State, text: pikepdf.Matrix):
+    """Yield the glyphs of a Tj/TJ operand; return the text matrix after them."""
+    font = state.font
+    if font is None:
+        return text
+    for item in items:
+        if not isinstance(item, pikepdf.String):
+            adjustment = -float(item) / 1000 * state.size * state.scaling
+            text = pikepdf.Matrix(1, 0, 0, 1, adjustment, 0) @ text
+            continue
+        data = bytes(item)
+        step = 2 if font.two_byte else 1
+        for index in range(0, len(data) - step + 1, step):
+            code = int.from_bytes(data[index:index + step], "big")
+            width = font.widths.get(code, font.default_width) * font.scale * state.size
+            advance = width + state.char_spacing
+            if step == 1 and code == 32:
+                advance += state.word_spacing
+            advance *= state.scaling
+            if state.render_mode != 3:  # 3 = invisible (an OCR layer)
+                yield _placed(text @ state.ctm, width * state.scaling, font, state)
+            text = pikepdf.Matrix(1, 0, 0, 1, advance, 0) @ text
+    return text
+
+
+def _placed(matrix: pikepdf.Matrix, width: float, font: _Font, state: _State) -> Glyph:
+    corners = [matrix.transform((x, y)) for x in (0, width)
+               for y in (font.descent * state.size, font.ascent * state.size)]
+    xs, ys = [point[0] for point in corners], [point[1] for point in corners]
+    return Glyph(min(xs), max(xs), min(ys), max(ys), state.colour, state.space)
+
+
+def _font(font) -> _Font:
+    if font is None:
+        return _Font(False, {}, 0, 0.8, -0.2)
+    descendants = font.get("/DescendantFonts")
+    target = descendants[0] if descendants else font
+    descriptor = target.get("/FontDescriptor", pikepdf.Dictionary())
+    ascent = float(descriptor.get("/Ascent", 800)) / 1000
+    descent = float(descriptor.get("/Descent", -200)) / 1000
+    if descendants:
+        return _Font(True, _cid_widths(target.get("/W", [])), float(target.get("/DW", 1000)),
+                     ascent, descent)
+    first = int(font.get("/FirstChar", 0))
+    widths = {first + index: float(width) for index, width in enumerate(font.get("/Widths", []))}
+    scale = float(font.FontMatrix[0]) if "/FontMatrix" in font else 0.001
+    missing = float(descriptor.get("/MissingWidth", 0))
+    return _Font(False, widths, missing, ascent, descent, scale)
+
+
+def _cid_widths(array) -> dict[int, float]:
+    """/W: `c [w1 w2 …]` gives consecutive CIDs; `first last w` a range with one width."""
+    widths: dict[int, float] = {}
+    items = list(array)
+    index = 0
+    while index < len(items):
+        first = int(items[index])
+        if isinstance(items[index + 1], pikepdf.Array):
+            for offset, width in enumerate(items[index + 1]):
+                widths[first + offset] = float(width)
+            index += 2
+        else:
+            for code in range(first, int(items[index + 1]) + 1):
+                widths[code] = float(items[index + 2])
+            index += 3
+    return widths
+
+
+def _space_name(resources, operand) -> str:
+    name = str(operand)
+    if name in COLOUR_COMPONENTS or name == "/Pattern":
+        return name
+    space = resources.get("/ColorSpace", {}).get(name)
+    if isinstance(space, pikepdf.Array) and len(space) > 0:
+        family = str(space[0])
+        if family == "/ICCBased":
+            return {1: "/DeviceGray", 3: "/DeviceRGB", 4: "/DeviceCMYK"}.get(
+                int(space[1].get("/N", 0)), family)
+        return family
+    return str(space) if space is not None else name
