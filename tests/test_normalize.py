@@ -162,3 +162,9 @@ def test_word_joiners_keep_dashes_and_units_attached():
     off = Typography.merged({"kinsoku": False, "autospace": False, "compress": False})
     assert "".join(piece for piece, _ in segments("好——吗", settings=off)) == "好——吗"
     assert DEFAULT_TYPOGRAPHY.kinsoku
+
+
+def test_curly_quotes_may_start_or_follow_a_line_break():
+    """UAX #14 glues quotes to both neighbours; clreq lets a line end before “ and after ”."""
+    text = "".join(piece for piece, _ in segments("改造是“旧幕布”，南大居“新角色”登场"))
+    assert text == "改造是\u200b“旧幕布”，南大居\u200b“新角色”\u200b登场"

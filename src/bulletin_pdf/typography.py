@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from markdown_it.token import Token
 
 from .normalize import RULES, WORD_JOINER, is_han
+
+ZERO_WIDTH_SPACE = "\u200b"
 from .schema import Field, Schema, boolean, text
 
 # Full-width marks whose glyph sits on the left (blank half on the right), and
@@ -175,19 +177,23 @@ def _compressed(text: str, before: str, settings: Typography
 
 
 def _next_visible(text: str, index: int) -> str:
-    while index < len(text) and text[index] == WORD_JOINER:
+    while index < len(text) and text[index] in (WORD_JOINER, ZERO_WIDTH_SPACE):
         index += 1
     return text[index] if index < len(text) else ""
 
 
 def _previous_visible(text: str, index: int) -> str:
-    while index > 0 and text[index - 1] == WORD_JOINER:
+    while index > 0 and text[index - 1] in (WORD_JOINER, ZERO_WIDTH_SPACE):
         index -= 1
     return text[index - 1] if index > 0 else ""
 
 
 def _join_words(text: str) -> str:
-    """WORD JOINERs where clreq forbids a break that Pango would allow."""
+    """WORD JOINERs where clreq forbids a break that Pango would allow, and ZERO WIDTH
+    SPACEs where clreq allows one that Pango forbids: UAX #14 keeps curly quotes
+    (class QU) glued to both neighbours, so 是“新 would move down as a block."""
+    text = re.sub(r"(?<=[\u3400-\u9fff，。、：；！？）》」』】])(?=[“‘])", ZERO_WIDTH_SPACE, text)
+    text = re.sub(r"(?<=[”’])(?=[\u3400-\u9fff（《「『【“‘])", ZERO_WIDTH_SPACE, text)
     for mark in NO_BREAK_BEFORE:
         text = re.sub(f"(?<=[^\\s{WORD_JOINER}])(?={re.escape(mark)})", WORD_JOINER, text)
     # A number stays with the Chinese unit that follows it: 37名, 2025年, 10万
