@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from markdown_it.token import Token
 
 from .normalize import RULES, WORD_JOINER, is_han
+from .schema import Field, Schema, boolean, text
 
 ZERO_WIDTH_SPACE = "\u200b"
-from .schema import Field, Schema, boolean, text
 
 # Full-width marks whose glyph sits on the left (blank half on the right), and
 # opening marks whose glyph sits on the right, in Simplified Chinese fonts.
