@@ -215,3 +215,30 @@ def test_gallery_is_a_section_of_the_contents_and_outline(photo_project):
     with pdfplumber.open(photo_project.pdf) as pdf:
         contents = squash(pdf.pages[0].extract_text())
     assert re.search(r"【学习掠影】\.+\d+", contents)
+
+
+def test_svg_and_transparent_png(project):
+    images = project.issue / "articles" / "images"
+    images.mkdir(parents=True)
+    (images / "chart.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="300">'
+        '<rect width="600" height="300" fill="#2060a0"/></svg>', encoding="utf-8")
+    logo = Image.new("RGBA", (3000, 2000), (0, 0, 0, 0))
+    logo.paste((200, 30, 30, 255), (500, 500, 2500, 1500))
+    logo.save(images / "logo.png")
+    project.write("articles/b.md", MINIMAL_ARTICLES["b.md"]
+                  + "\n![矢量图](images/chart.svg)\n\n![透明底标志](images/logo.png)\n")
+    assert project.build("--profile", "all") == 0
+    for path in (project.pdf, project.print_pdf):
+        text = squash("".join(page.extract_text() for page in pdfplumber.open(path).pages))
+        assert "矢量图" in text and "透明底标志" in text
+    with pikepdf.open(project.print_pdf) as pdf:
+        images = {xobject.objgen: xobject for page in pdf.pages
+                  for xobject in page.Resources.get("/XObject", {}).values()
+                  if xobject.get("/Subtype") == pikepdf.Name.Image}
+        (png,) = [image for image in images.values() if int(image.Width) == 3000]
+        # Print: flattened on white paper and converted, so no transparency is left.
+        assert str(png.ColorSpace) == "/DeviceCMYK" and "/SMask" not in png
+        # The SVG's RGB fill was rewritten in CMYK: preflight passed as part of the build.
+        operators = {str(op) for page in pdf.pages for _, op in pikepdf.parse_content_stream(page)}
+        assert not operators & {"rg", "RG"}

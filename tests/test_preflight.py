@@ -225,3 +225,15 @@ def test_inline_image_inside_a_form_is_measured_at_its_placed_size(tmp_path):
     pdf.save(tmp_path / "form.pdf")
     (finding,) = [f for f in preflight(tmp_path / "form.pdf", "print").errors if f.rule == "images"]
     assert "置入 71×71 mm" in finding.message and "有效分辨率仅 4 dpi" in finding.message
+
+
+def test_rgb_inside_a_form_xobject(built, tmp_path):
+    def add_form(pdf):
+        form = pdf.make_stream(b"1 0 0 rg 0 0 10 10 re f", Type=pikepdf.Name.XObject,
+                               Subtype=pikepdf.Name.Form, BBox=[0, 0, 10, 10])
+        page = pdf.pages[2]
+        page.Resources.XObject = pikepdf.Dictionary(Fm9=form)
+        append_content(pdf, 2, b"q 1 0 0 1 100 100 cm /Fm9 Do Q")
+
+    report = preflight(edited(built.print_pdf, tmp_path / "form.pdf", add_form), "print")
+    assert ("colour", 3) in rules(report)

@@ -14,10 +14,12 @@ import hashlib
 import io
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import pikepdf
 from fontTools.ttLib import TTFont
+from PIL import Image, ImageCms
 
 from .layout import Profile
 
@@ -47,7 +49,10 @@ def finish_print(path: Path, profile: Profile, binding: str, keep_last_page_last
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         bleed = profile.bleed_mm * MM
         registration = _registration_colour_space(pdf)
+        to_cmyk = _rgb_converter(profile)
         for page in pdf.pages:
+            if to_cmyk is not None:
+                _convert_rgb_colours(pdf, page, to_cmyk)
             _set_boxes(page, bleed, profile.crop_marks)
             _remove(page.obj, "/Annots")  # links: not allowed inside the BleedBox
             if profile.crop_marks:
@@ -61,6 +66,48 @@ def finish_print(path: Path, profile: Profile, binding: str, keep_last_page_last
         pdf.save(path, deterministic_id=True, force_version=PDF_VERSIONS[profile.pdfx or "4"],
                  object_stream_mode=pikepdf.ObjectStreamMode.disable)
         return PrintFinish(len(pdf.pages), blanks)
+
+
+def _rgb_converter(profile: Profile):
+    """sRGB → the output profile's CMYK, for colours WeasyPrint wrote as RGB (an SVG's fills)."""
+    if profile.icc_profile is None:
+        return None
+    transform = ImageCms.buildTransform(
+        ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(str(profile.icc_profile)),
+        "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+
+    @cache
+    def convert(red: float, green: float, blue: float) -> tuple[float, ...]:
+        if red == green == blue == 0:
+            return (0.0, 0.0, 0.0, 1.0)  # black stays K only, never rich black
+        pixel = Image.new("RGB", (1, 1), tuple(round(v * 255) for v in (red, green, blue)))
+        return tuple(round(v / 255, 4) for v in ImageCms.applyTransform(pixel, transform)
+                     .getpixel((0, 0)))
+    return convert
+
+
+def _convert_rgb_colours(pdf: pikepdf.Pdf, owner, convert, depth: int = 0) -> None:
+    """Rewrite `rg`/`RG` operators as `k`/`K` in a content stream and its forms."""
+    instructions = pikepdf.parse_content_stream(owner)
+    if any(str(operator) in ("rg", "RG") for _, operator in instructions):
+        rewritten = []
+        for operands, operator in instructions:
+            name = str(operator)
+            if name in ("rg", "RG"):
+                cmyk = convert(*(float(value) for value in operands))
+                operator = pikepdf.Operator("k" if name == "rg" else "K")
+                operands = list(cmyk)
+            rewritten.append((operands, operator))
+        data = pikepdf.unparse_content_stream(rewritten)
+        if isinstance(owner, pikepdf.Page):
+            owner.obj.Contents = pdf.make_stream(data)
+        else:
+            owner.write(data)
+    resources = (owner.obj if isinstance(owner, pikepdf.Page) else owner).get("/Resources", {})
+    for xobject in resources.get("/XObject", {}).values():
+        if xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
+            _convert_rgb_colours(pdf, xobject, convert, depth + 1)
 
 
 def _set_boxes(page: pikepdf.Page, bleed: float, marks: bool) -> None:

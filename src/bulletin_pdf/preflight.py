@@ -12,6 +12,7 @@ import json
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -277,21 +278,30 @@ def _check_colours_and_transparency(pdf: pikepdf.Pdf, report: Report) -> None:
         return
     x1a = report.pdfx.startswith("PDF/X-1a")
     for number, page in enumerate(pdf.pages, 1):
-        resources = page.obj.get("/Resources", pikepdf.Dictionary())
-        spaces = resources.get("/ColorSpace", {})
         rgb = 0
-        for operands, operator in pikepdf.parse_content_stream(page):
-            name = str(operator)
-            if name in ("rg", "RG") or (
-                    name in ("cs", "CS") and _is_rgb(spaces.get(str(operands[0]), operands[0]), x1a)):
-                rgb += 1
+        transparent = False
+        for owner, resources in _content_owners(page, page.obj.get("/Resources")):
+            spaces = resources.get("/ColorSpace", {})
+            for operands, operator in pikepdf.parse_content_stream(owner):
+                name = str(operator)
+                if name in ("rg", "RG") or (name in ("cs", "CS") and _is_rgb(
+                        spaces.get(str(operands[0]), operands[0]), x1a)):
+                    rgb += 1
+            transparent |= any(_transparent(state)
+                               for state in resources.get("/ExtGState", {}).values())
         if rgb:
             report.add("error", "colour", f"有 {rgb} 处使用 RGB 颜色（{report.pdfx} 须用 CMYK）", number)
-        if x1a:
-            for state in resources.get("/ExtGState", {}).values():
-                if _transparent(state):
-                    report.add("error", "colour", "PDF/X-1a 不允许透明", number)
-                    break
+        if x1a and transparent:
+            report.add("error", "colour", "PDF/X-1a 不允许透明", number)
+
+
+def _content_owners(owner, resources, depth: int = 0) -> Iterator[tuple]:
+    """A page's content and that of the form XObjects it draws, with their resources."""
+    resources = resources if resources is not None else pikepdf.Dictionary()
+    yield owner, resources
+    for xobject in resources.get("/XObject", {}).values():
+        if xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
+            yield from _content_owners(xobject, xobject.get("/Resources", resources), depth + 1)
 
 
 def _is_rgb(space, strict: bool) -> bool:
