@@ -32,7 +32,7 @@ def cold_build(issue: Path, output: Path, profile: str | None) -> tuple[float, f
     every 10 ms over the whole process tree as proportional set size (PSS):
     pages the forked processes share are counted once, not once per process.
     """
-    command = [sys.executable, "-m", "bulletin_pdf", "build", "-q", str(issue), "-o", str(output),
+    command = [sys.executable, "-m", "bulletin_pdf", "build", "-q", "--force", str(issue), "-o", str(output),
                *(["--profile", profile] if profile else [])]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL)

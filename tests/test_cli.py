@@ -50,3 +50,27 @@ def test_builds_are_deterministic(project, tmp_path):
     assert main(["build", "-q", str(project.issue), "-o", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
     assert (tmp_path / "1-print.pdf").read_bytes() == (tmp_path / "2-print.pdf").read_bytes()
+
+
+def test_unchanged_inputs_are_not_rebuilt(project, capsys):
+    assert project.build() == 0
+    first = project.pdf.stat().st_mtime_ns
+    capsys.readouterr()
+    assert project.build() == 0
+    assert "未改动，跳过" in capsys.readouterr().out
+    assert project.pdf.stat().st_mtime_ns == first
+    # Any input changing means a new build: an article, the layout, a forced rebuild.
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\n---\n\n改过的正文。\n")
+    assert project.build() == 0
+    assert "已写入" in capsys.readouterr().out
+    stylesheet = project.root / "layouts" / "bulletin" / "css" / "bulletin.css"
+    stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\n/* changed */\n",
+                          encoding="utf-8")
+    assert project.build() == 0
+    assert "已写入" in capsys.readouterr().out
+    assert project.build("--force") == 0
+    assert "已写入" in capsys.readouterr().out
+    # A PDF changed by hand since the build is rebuilt too.
+    project.pdf.write_bytes(project.pdf.read_bytes() + b"\n")
+    assert project.build() == 0
+    assert "已写入" in capsys.readouterr().out

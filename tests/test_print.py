@@ -171,7 +171,7 @@ def test_cmyk_conversion_is_cached(print_project):
     cache = print_project.root / ".cache" / "images"
     before = {entry.name: entry.stat().st_mtime_ns for entry in cache.iterdir()}
     assert len(before) == 2  # the photo in CMYK for print, and its screen copy
-    assert print_project.build("--profile", "all") == 0
+    assert print_project.build("--profile", "all", "--force") == 0
     assert {entry.name: entry.stat().st_mtime_ns for entry in cache.iterdir()} == before
 
 
@@ -187,7 +187,7 @@ def test_saddle_stitching_pads_before_the_colophon(print_project, capsys):
     blanks = pages[screen_pages - 1:-1]
     assert blanks and all(squash(page.header + page.body + page.footer) == "" for page in blanks)
     assert not re.search(r"\d", last.footer)  # the 版记 page carries no number
-    assert print_project.build("--profile", "print") == 0  # and the build says what it did
+    assert print_project.build("--profile", "print", "--force") == 0  # and says what it did
     assert f"为骑马钉装订在版记前补了 {len(blanks)} 个空白页" in capsys.readouterr().out
 
 

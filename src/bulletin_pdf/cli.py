@@ -29,6 +29,7 @@ from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
 from .preflight import preflight
+from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
 EXIT_PROBLEMS = 2
@@ -208,6 +209,12 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
     """Render, finish and preflight one profile; the PDF appears only if all of it passes."""
     started = time.perf_counter()
     issue = prepared.issue
+    cache = prepared.project.cache
+    digest = build_digest(issue.folder, prepared.layout.folder, prepared.project.fonts,
+                          prepared.fonts, profile)
+    if not args.force and up_to_date(cache, output, digest):
+        print(f"未改动，跳过 {display_path(output)}（{profile.name}；--force 可强制重排）")
+        return
     document = render_html(issue, prepared.sections, prepared.fonts, prepared.layout, profile)
     if args.keep_html:
         html_path = output.with_suffix(".html")
@@ -237,6 +244,7 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
         if report.errors:
             raise BulletinError([Problem(f"预检未通过：{finding}", output)
                                  for finding in report.errors])
+    record(cache, output, digest)
     kind = f"{profile.name}，{report.pdfx}" if report.pdfx else profile.name
     elapsed = time.perf_counter() - started
     print(f"已写入 {display_path(output)}（{kind}）：{report.pages} 页，"
@@ -319,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--icc-profile", type=Path, help="印刷厂提供的 CMYK 输出特性文件（.icc）")
     build.add_argument("--keep-html", action="store_true", help="同时写出排版用的 HTML，便于调试版式")
     build.add_argument("--strict", action="store_true", help="把 WeasyPrint 的警告也当作错误")
+    build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     build.set_defaults(run=command_build)
 
