@@ -60,6 +60,7 @@ class Article:
     byline: tuple[BylineGroup, ...]
     byline_text: str | None
     body_html: Markup
+    images: tuple[Path, ...] = ()  # the files its figures show
     # The same texts with the typography markup, for the templates.
     title_html: Markup | None = None
     subtitle_html: Markup | None = None
@@ -140,6 +141,8 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     problems.raise_if_any()
     _shift_headings(tokens)
     _rebase_images(tokens, ref.path.parent, issue_folder)
+    images = tuple(issue_folder / str(token.attrGet("src")) for token, _ in _walk(tokens)
+                   if token.type == "image")
     tokens = _figures(tokens)
     mark_up(tokens, typography)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
@@ -155,6 +158,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         byline=byline_groups(meta["authors"], meta["photographers"]),
         byline_text=meta["byline"],
         body_html=Markup(body_html),
+        images=images,
         title_html=text_markup(meta["title"], typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(toc_label, typography),

@@ -23,6 +23,7 @@ from .articles import SectionArticles, load_articles
 from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, load_fonts
+from .images import is_raster, warm_cache
 from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
 from .manifest import BINDINGS, Issue, load_issue
@@ -126,12 +127,28 @@ def command_build(args: argparse.Namespace) -> int:
         build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
                       say)
 
+    profiles = [_override(prepared.layout.profiles[name], args) for name in names]
+    printing = next((profile for profile in profiles if profile.is_print), None)
+    photos = [path for path in _photos(prepared) if is_raster(path)]
+    if photos:
+        say(f"准备 {len(photos)} 张照片（印刷版转 CMYK、屏幕版缩小，结果缓存）…")
+        warm_cache(photos, printing.icc_profile if printing else None,
+                   any(not profile.is_print for profile in profiles),
+                   prepared.project.cache / "images", os.cpu_count() or 2)
     if len(names) > 1 and _can_fork():
         # Screen and print are independent: lay them out on two cores at once.
         return _in_parallel([lambda name=name: build(name) for name in names])
     for name in names:
         build(name)
     return 0
+
+
+def _photos(prepared: Prepared) -> list[Path]:
+    paths = [path for entry in prepared.sections for article in entry.articles
+             for path in article.images]
+    paths += [prepared.issue.folder / photo.file for entry in prepared.sections
+              for photo in entry.photos]
+    return list(dict.fromkeys(paths))
 
 
 def _can_fork() -> bool:

@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -60,6 +61,22 @@ def original_size(path: Path) -> tuple[int, int]:
     return (height, width) if rotated else (width, height)
 
 
+def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache: Path,
+               workers: int) -> None:
+    """Prepare every photo's print and screen versions up front, on all cores.
+
+    Pillow releases the GIL while it decodes, converts and encodes, so threads
+    suffice; the builds then find everything in the cache.
+    """
+    jobs = [(cmyk_jpeg, path, icc_profile, cache) for path in paths if icc_profile is not None]
+    jobs += [(screen_image, path, cache) for path in paths if screen]
+    if not jobs:
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for future in [pool.submit(function, *arguments) for function, *arguments in jobs]:
+            future.result()
+
+
 def cmyk_jpeg(path: Path, icc_profile: Path, cache: Path) -> bytes:
     """`path` as a CMYK JPEG in the output profile's colour space (cached)."""
     profile = icc_profile.read_bytes()
@@ -91,6 +108,9 @@ def _cached(path: Path, cache: Path, variant: bytes, suffix: str, make) -> bytes
 
 def _shrink(source: bytes) -> bytes:
     with Image.open(io.BytesIO(source)) as original:
+        if original.format == "JPEG":
+            # Decode at a reduced scale where the size allows: several times faster.
+            original.draft(original.mode, (SCREEN_MAX_PIXELS, SCREEN_MAX_PIXELS))
         image = ImageOps.exif_transpose(original)
         if max(image.size) <= SCREEN_MAX_PIXELS and image is original:
             return source
