@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import multiprocessing
 import os
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -65,14 +66,18 @@ def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache:
                workers: int) -> None:
     """Prepare every photo's print and screen versions up front, on all cores.
 
-    Pillow releases the GIL while it decodes, converts and encodes, so threads
-    suffice; the builds then find everything in the cache.
+    Worker processes rather than threads: their decoded 6-megapixel images are
+    returned to the system when they exit, not kept in this process's heap for
+    the builds to inherit. The builds then find everything in the cache.
     """
-    jobs = [(cmyk_jpeg, path, icc_profile, cache) for path in paths if icc_profile is not None]
-    jobs += [(screen_image, path, cache) for path in paths if screen]
+    jobs = [(cmyk_jpeg, path, icc_profile, cache) for path in paths if icc_profile is not None
+            and not _cached_path(path, cache, _cmyk_variant(icc_profile), ".jpg").is_file()]
+    jobs += [(screen_image, path, cache) for path in paths if screen
+             and not _cached_path(path, cache, SCREEN_VERSION, _screen_suffix(path)).is_file()]
     if not jobs:
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
         for future in [pool.submit(function, *arguments) for function, *arguments in jobs]:
             future.result()
 
@@ -80,24 +85,34 @@ def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache:
 def cmyk_jpeg(path: Path, icc_profile: Path, cache: Path) -> bytes:
     """`path` as a CMYK JPEG in the output profile's colour space (cached)."""
     profile = icc_profile.read_bytes()
-    return _cached(path, cache, CONVERSION_VERSION + hashlib.sha256(profile).digest(), ".jpg",
+    return _cached(path, cache, _cmyk_variant(icc_profile), ".jpg",
                    lambda source: _convert(source, profile))
 
 
 def screen_image(path: Path, cache: Path) -> tuple[bytes, str]:
     """`path` no larger than the screen PDF needs, upright, in its own format (cached)."""
-    suffix = ".png" if path.suffix.lower() == ".png" else ".jpg"
+    suffix = _screen_suffix(path)
     data = _cached(path, cache, SCREEN_VERSION, suffix, _shrink)
     return data, "image/png" if suffix == ".png" else "image/jpeg"
 
 
+def _cmyk_variant(icc_profile: Path) -> bytes:
+    return CONVERSION_VERSION + hashlib.sha256(icc_profile.read_bytes()).digest()
+
+
+def _screen_suffix(path: Path) -> str:
+    return ".png" if path.suffix.lower() == ".png" else ".jpg"
+
+
+def _cached_path(path: Path, cache: Path, variant: bytes, suffix: str) -> Path:
+    return cache / f"{hashlib.sha256(variant + path.read_bytes()).hexdigest()}{suffix}"
+
+
 def _cached(path: Path, cache: Path, variant: bytes, suffix: str, make) -> bytes:
-    source = path.read_bytes()
-    key = hashlib.sha256(variant + source).hexdigest()
-    cached = cache / f"{key}{suffix}"
+    cached = _cached_path(path, cache, variant, suffix)
     if cached.is_file():
         return cached.read_bytes()
-    result = make(source)
+    result = make(path.read_bytes())
     cache.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=cache, suffix=".tmp")
     with os.fdopen(descriptor, "wb") as file:
