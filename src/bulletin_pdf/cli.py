@@ -122,12 +122,12 @@ def command_build(args: argparse.Namespace) -> int:
     names = PROFILE_NAMES if args.profile == "all" else (
         (args.profile,) if args.profile else prepared.layout.default_profiles)
 
-    def build(name: str) -> None:
-        profile = _override(prepared.layout.profiles[name], args)
+    profiles = [_override(prepared.layout.profiles[name], args) for name in names]
+
+    def build(profile: Profile) -> None:
         build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
                       say)
 
-    profiles = [_override(prepared.layout.profiles[name], args) for name in names]
     printing = next((profile for profile in profiles if profile.is_print), None)
     photos = [path for path in _photos(prepared) if is_raster(path)]
     if photos:
@@ -137,9 +137,9 @@ def command_build(args: argparse.Namespace) -> int:
                    prepared.project.cache / "images", os.cpu_count() or 2)
     if len(names) > 1 and _can_fork():
         # Screen and print are independent: lay them out on two cores at once.
-        return _in_parallel([lambda name=name: build(name) for name in names])
-    for name in names:
-        build(name)
+        return _in_parallel([lambda profile=profile: build(profile) for profile in profiles])
+    for profile in profiles:
+        build(profile)
     return 0
 
 

@@ -24,7 +24,7 @@ from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fonts import FontSet
 from .manifest import Issue
-from .yamlfile import read_text
+from .yamlfile import body_start, read_text
 
 # The kind of text each source key holds; the layout's `text_roles` says which
 # font roles print each kind (the header, for one, repeats section titles).
@@ -92,13 +92,12 @@ def _manifest_lines(lines: list[str]) -> KindedLines:
 
 def _article_lines(lines: list[str]) -> KindedLines:
     """An article's lines with their kind: front matter by key, Markdown by block."""
-    in_front_matter = bool(lines) and lines[0].strip() == "---"
+    start_of_body = body_start(lines)
     key = None
     for number, line in enumerate(lines, 1):
-        if in_front_matter:
-            if number > 1 and line.strip() in ("---", "..."):
-                in_front_matter = False
-                continue
+        if number < start_of_body:
+            if number == 1 or number == start_of_body - 1:
+                continue  # the --- lines
             match = re.match(r"^([A-Za-z_]+):", line)
             start = match.end() if match else 0
             if match:

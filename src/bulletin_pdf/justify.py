@@ -30,14 +30,13 @@ from weasyprint.layout import inline
 from weasyprint.text import line_break
 from weasyprint.text.ffi import TO_UNITS, ffi
 
-from .normalize import WORD_JOINER, is_cjk
+from .normalize import LINE_BREAK_CONTROLS, is_cjk
 
 SUPPORTED_VERSION = "70.0"
 CLOSING = set("、。，．：；！？）］｝」』】〕〗〉》”’")
 OPENING = set("（［｛「『【〔〖〈《“‘")
 INSEPARABLE = set("—…")
 SPACES = " \u00a0"
-INVISIBLE = (WORD_JOINER, "\u200b")  # line-break controls from the typography stage
 MAX_GAP = 0.08  # em: wider gaps between Chinese characters read as spaces when extracted
 
 _original_justify_line = inline.justify_line
@@ -93,7 +92,7 @@ def _opportunities(text: str, everywhere: bool = False) -> list[int]:
 
     `everywhere`: every gap between two visible characters but inside `——`/`……`.
     """
-    visible = [index for index, char in enumerate(text) if char not in INVISIBLE]
+    visible = [index for index, char in enumerate(text) if char not in LINE_BREAK_CONTROLS]
     while visible and text[visible[-1]] in SPACES:  # trailing spaces do not count
         visible.pop()
     gaps = [0] * len(text)
@@ -164,7 +163,7 @@ def get_first_line(self):
 
 
 def _widen_glyphs(line, text: str, gaps: list[float], font_size: float) -> None:
-    visible = [index for index, char in enumerate(text[:len(gaps)]) if char not in INVISIBLE]
+    visible = [index for index, char in enumerate(text[:len(gaps)]) if char not in LINE_BREAK_CONTROLS]
     if len(visible) < 2:
         return
     # The box's last gap, towards the next box, is carried by the box width.

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .articles import NORMALISED_KEYS
 from .normalize import Edit, Finding, normalize, normalize_markdown
-from .yamlfile import read_text
+from .yamlfile import body_start, read_text
 
 FRONT_MATTER_LINE = re.compile(rf"^(?P<key>{'|'.join(NORMALISED_KEYS)}):[ \t]*(?P<value>.*?)[ \t]*$")
 
@@ -53,25 +53,15 @@ def lint_file(path: Path, rules: frozenset[str]) -> FileLint:
     raw = path.read_bytes()
     lines = read_text(path).split("\n")
     entries: list[LintEntry] = []
-    body_start = _front_matter_end(lines)
-    for number in range(1, body_start - 1):  # front matter lines, between the two ---
+    start = body_start(lines)
+    for number in range(1, start - 1):  # front matter lines, between the two ---
         lines[number] = _lint_front_matter_line(path, number, lines[number], rules, entries)
-    body = "\n".join(lines[body_start:])
+    body = "\n".join(lines[start:])
     fixed_body, edits, findings = normalize_markdown(body, rules)
-    entries += _located(path, body, body_start + 1, edits, findings)
-    fixed = "\n".join([*lines[:body_start], fixed_body])
+    entries += _located(path, body, start + 1, edits, findings)
+    fixed = "\n".join([*lines[:start], fixed_body])
     entries.sort(key=lambda entry: (entry.line, entry.column))
     return FileLint(path, entries, fixed, hashlib.sha256(raw).hexdigest())
-
-
-def _front_matter_end(lines: list[str]) -> int:
-    """Index of the first body line (0 when there is no front matter)."""
-    if not lines or lines[0].strip() != "---":
-        return 0
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            return index + 1
-    return 0
 
 
 def _lint_front_matter_line(path: Path, index: int, line: str, rules: frozenset[str],

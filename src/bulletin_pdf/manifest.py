@@ -43,6 +43,8 @@ COLOPHON_SCHEMA: Schema = {
 }
 
 BINDINGS = ("saddle", "perfect", "none")
+# A binding wants a page count that is a multiple of: saddle-stitched sheets carry 4 pages.
+PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
 
 ISSUE_SCHEMA: Schema = {
     "name": Field(text, required=True),

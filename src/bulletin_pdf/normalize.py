@@ -24,7 +24,9 @@ HALF_TO_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "!": "！", "?":
                 "(": "（", ")": "）"}
 # Markdown emphasis markers sit between letters without being text.
 TRANSPARENT = "*_~"
-WORD_JOINER = "\u2060"
+WORD_JOINER = "\u2060"  # forbids a line break on either side
+ZERO_WIDTH_SPACE = "\u200b"  # allows one
+LINE_BREAK_CONTROLS = (WORD_JOINER, ZERO_WIDTH_SPACE)  # invisible: no glyph, no gap
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageCms
 
 from .layout import Profile
+from .manifest import PAGE_MULTIPLE
+from .textscan import content_owners
 
 MM = 72 / 25.4
 # Crop marks: 6 mm long, starting 2 mm beyond the bleed, on a slug around it.
@@ -29,7 +31,6 @@ MARK_GAP = 2 * MM
 MARK_LENGTH = 6 * MM
 SLUG = MARK_GAP + MARK_LENGTH + 2 * MM
 MARK_WIDTH = 0.25
-PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
 PDF_VERSIONS = {"4": "1.6", "1a": "1.4"}
 
 
@@ -52,7 +53,8 @@ def finish_print(path: Path, profile: Profile, binding: str, keep_last_page_last
         to_cmyk = _rgb_converter(profile)
         for page in pdf.pages:
             if to_cmyk is not None:
-                _convert_rgb_colours(pdf, page, to_cmyk)
+                for owner, _ in content_owners(page):
+                    _convert_rgb_colours(pdf, owner, to_cmyk)
             _set_boxes(page, bleed, profile.crop_marks)
             _remove(page.obj, "/Annots")  # links: not allowed inside the BleedBox
             if profile.crop_marks:
@@ -87,8 +89,8 @@ def _rgb_converter(profile: Profile):
     return convert
 
 
-def _convert_rgb_colours(pdf: pikepdf.Pdf, owner, convert, depth: int = 0) -> None:
-    """Rewrite `rg`/`RG` operators as `k`/`K` in a content stream and its forms."""
+def _convert_rgb_colours(pdf: pikepdf.Pdf, owner, convert) -> None:
+    """Rewrite `rg`/`RG` operators as `k`/`K` in a page's or a form's content stream."""
     instructions = pikepdf.parse_content_stream(owner)
     if any(str(operator) in ("rg", "RG") for _, operator in instructions):
         rewritten = []
@@ -104,10 +106,6 @@ def _convert_rgb_colours(pdf: pikepdf.Pdf, owner, convert, depth: int = 0) -> No
             owner.obj.Contents = pdf.make_stream(data)
         else:
             owner.write(data)
-    resources = (owner.obj if isinstance(owner, pikepdf.Page) else owner).get("/Resources", {})
-    for xobject in resources.get("/XObject", {}).values():
-        if xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
-            _convert_rgb_colours(pdf, xobject, convert, depth + 1)
 
 
 def _set_boxes(page: pikepdf.Page, bleed: float, marks: bool) -> None:

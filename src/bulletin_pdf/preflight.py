@@ -12,18 +12,17 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pikepdf
 
-from .textscan import glyphs
+from .manifest import PAGE_MULTIPLE
+from .textscan import content_owners, glyphs
 
 MM = 72 / 25.4
 SAFE_ZONE = 3 * MM  # no text this close to the trim
 BOX_TOLERANCE = 0.01  # points
-PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
 RGB_SPACES = ("/DeviceRGB", "/CalRGB")
 
 
@@ -116,7 +115,8 @@ def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
     seen: dict[tuple, FontInfo] = {}
     notdef_pages: Counter[int] = Counter()
     for number, page in enumerate(pdf.pages, 1):
-        for font in _fonts_of(page.obj.get("/Resources")):
+        for font in (font for _, resources in content_owners(page)
+                     for font in resources.get("/Font", {}).values()):
             if font.objgen in seen:
                 continue
             info = _font_info(font)
@@ -131,16 +131,6 @@ def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
     for number, count in sorted(notdef_pages.items()):
         if count:
             report.add("error", "glyphs", f"有 {count} 处文字以 .notdef（缺字方框）显示", number)
-
-
-def _fonts_of(resources, depth: int = 0):
-    """Fonts of a resource dictionary, including those of its form XObjects."""
-    if resources is None or depth > 8:
-        return
-    yield from resources.get("/Font", {}).values()
-    for xobject in resources.get("/XObject", {}).values():
-        if xobject.get("/Subtype") == pikepdf.Name.Form:
-            yield from _fonts_of(xobject.get("/Resources"), depth + 1)
 
 
 def _font_info(font: pikepdf.Dictionary) -> FontInfo:
@@ -280,7 +270,7 @@ def _check_colours_and_transparency(pdf: pikepdf.Pdf, report: Report) -> None:
     for number, page in enumerate(pdf.pages, 1):
         rgb = 0
         transparent = False
-        for owner, resources in _content_owners(page, page.obj.get("/Resources")):
+        for owner, resources in content_owners(page):
             spaces = resources.get("/ColorSpace", {})
             for operands, operator in pikepdf.parse_content_stream(owner):
                 name = str(operator)
@@ -293,15 +283,6 @@ def _check_colours_and_transparency(pdf: pikepdf.Pdf, report: Report) -> None:
             report.add("error", "colour", f"有 {rgb} 处使用 RGB 颜色（{report.pdfx} 须用 CMYK）", number)
         if x1a and transparent:
             report.add("error", "colour", "PDF/X-1a 不允许透明", number)
-
-
-def _content_owners(owner, resources, depth: int = 0) -> Iterator[tuple]:
-    """A page's content and that of the form XObjects it draws, with their resources."""
-    resources = resources if resources is not None else pikepdf.Dictionary()
-    yield owner, resources
-    for xobject in resources.get("/XObject", {}).values():
-        if xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
-            yield from _content_owners(xobject, xobject.get("/Resources", resources), depth + 1)
 
 
 def _is_rgb(space, strict: bool) -> bool:

@@ -54,6 +54,21 @@ class _State:
     colour: tuple[float, ...] = (0.0,)
 
 
+def content_owners(page: pikepdf.Page) -> Iterator[tuple]:
+    """The page and every form XObject it draws (nested too), each with its resources."""
+    seen: set[tuple[int, int]] = set()
+
+    def walk(owner, resources, depth: int):
+        yield owner, resources
+        for xobject in resources.get("/XObject", {}).values():
+            if (xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8
+                    and xobject.objgen not in seen):
+                seen.add(xobject.objgen)
+                yield from walk(xobject, xobject.get("/Resources", resources), depth + 1)
+
+    yield from walk(page, page.obj.get("/Resources", pikepdf.Dictionary()), 0)
+
+
 def glyphs(page: pikepdf.Page) -> Iterator[Glyph]:
     """Every glyph drawn on the page (form XObjects included), visible text only."""
     yield from _scan(page, page.obj.get("/Resources", pikepdf.Dictionary()), _State(), 0)

@@ -25,10 +25,8 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from .normalize import RULES, WORD_JOINER, is_han
+from .normalize import LINE_BREAK_CONTROLS, RULES, WORD_JOINER, ZERO_WIDTH_SPACE, is_han
 from .schema import Field, Schema, boolean, text
-
-ZERO_WIDTH_SPACE = "\u200b"
 
 # Full-width marks whose glyph sits on the left (blank half on the right), and
 # opening marks whose glyph sits on the right, in Simplified Chinese fonts.
@@ -177,13 +175,13 @@ def _compressed(text: str, before: str, settings: Typography
 
 
 def _next_visible(text: str, index: int) -> str:
-    while index < len(text) and text[index] in (WORD_JOINER, ZERO_WIDTH_SPACE):
+    while index < len(text) and text[index] in LINE_BREAK_CONTROLS:
         index += 1
     return text[index] if index < len(text) else ""
 
 
 def _previous_visible(text: str, index: int) -> str:
-    while index > 0 and text[index - 1] in (WORD_JOINER, ZERO_WIDTH_SPACE):
+    while index > 0 and text[index - 1] in LINE_BREAK_CONTROLS:
         index -= 1
     return text[index - 1] if index > 0 else ""
 

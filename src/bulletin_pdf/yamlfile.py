@@ -109,15 +109,24 @@ class FrontMatterFile:
     body_first_line: int
 
 
+def body_start(lines: list[str]) -> int:
+    """Index of the first body line after `---` front matter; 0 when there is none."""
+    if not lines or lines[0].strip() != "---":
+        return 0
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return index + 1
+    return 0
+
+
 def split_front_matter(text: str, file: Path) -> FrontMatterFile:
     """Split `---` YAML front matter from the Markdown body."""
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         raise BulletinError([Problem(
             "缺少 YAML 头信息：文件须以一行 --- 开头，写明 title 等字段，再以 --- 结束", file, 1)])
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            header = "\n".join(lines[1:index])
-            document = parse_yaml(header, file, first_line=2)
-            return FrontMatterFile(document, "\n".join(lines[index + 1:]), index + 2)
-    raise BulletinError([Problem("YAML 头信息没有结束：缺少第二行 ---", file, 1)])
+    start = body_start(lines)
+    if not start:
+        raise BulletinError([Problem("YAML 头信息没有结束：缺少第二行 ---", file, 1)])
+    document = parse_yaml("\n".join(lines[1:start - 1]), file, first_line=2)
+    return FrontMatterFile(document, "\n".join(lines[start:]), start + 1)
