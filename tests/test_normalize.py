@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bulletin_pdf.normalize import RULES, normalize, normalize_markdown
+from bulletin_pdf.articles import ArticleSource, read_article
+from bulletin_pdf.normalize import RULES, normalize
+from bulletin_pdf.sourcetext import apply_fixes
 from bulletin_pdf.typography import DEFAULT_TYPOGRAPHY, Typography, segments
+
+FRONT_MATTER = "---\ntitle: 标题\n---\n\n"
 
 
 def norm(text: str, *rules: str, title: bool = False) -> str:
     return normalize(text, rules or RULES, title=title).text
+
+
+def read_body(folder: Path, body: str) -> ArticleSource:
+    path = folder / "a.md"
+    path.write_text(FRONT_MATTER + body, encoding="utf-8")
+    return read_article(path, RULES)
+
+
+def fixed_body(article: ArticleSource) -> str:
+    """The body as `lint --fix` writes it."""
+    return apply_fixes(article.file.text, article.fixes)[len(FRONT_MATTER):]
+
+
+def printed_body(article: ArticleSource) -> list[str]:
+    """Each body text as the build prints it."""
+    return [text.text for text in article.printed if text.kind not in ("title", "alt")]
 
 
 @pytest.mark.parametrize(("before", "after"), [
@@ -107,9 +129,11 @@ def test_latin_spaces(before, after):
     assert norm(before, "latin_spaces") == after
 
 
-def test_spaces_around_urls_and_code_stay():
-    body = "访问 https://example.com/a,b 或 `x = 1, 2` 吧\n"
-    assert normalize_markdown(body, RULES)[0] == body
+def test_spaces_around_urls_and_code_stay(tmp_path):
+    body = "访问 https://example.com/a,b 或 `x = 1, 2` 吧，邮件 zhang.san@example.com,谢谢\n"
+    article = read_body(tmp_path, body)
+    assert fixed_body(article) == body.replace("com,谢", "com，谢")
+    assert printed_body(article) == ["访问 https://example.com/a,b 或  吧，邮件 zhang.san@example.com，谢谢"]
 
 
 def test_fullwidth_letters_and_digits():
@@ -117,23 +141,45 @@ def test_fullwidth_letters_and_digits():
     assert norm("全角标点，不变", "fullwidth_alnum") == "全角标点，不变"
 
 
-def test_markdown_syntax_is_never_touched():
-    body = ("# 一、标题:内容\n\n1. 列表项, 好\n\n见[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>,"
+def test_markdown_syntax_is_never_touched(tmp_path):
+    body = ("# 一、标题:内容\n\n1. 列表项, 好\n\n见[链接](#a,b \"t:1\")和 <mail@x.com>,"
             "还有`code,1`。\n\n图片 ![图, 甲](images/a.jpg) 在此.\n\n```\n代码, 不变...\n```\n\n"
-            "[^1]: 注释, 定义\n")
-    fixed, edits, _ = normalize_markdown(body, RULES)
+            "正文[^1]\n\n[^1]: 注释, 定义\n\n[参考]: <#x,y> \"题, 注\"\n")
+    fixed = fixed_body(read_body(tmp_path, body))
     assert fixed.startswith("# 一、标题：内容\n\n1. 列表项，好\n")
-    assert "[链接](http://a.com/b,c \"t:1\")和 <mail@x.com>，还有`code,1`。" in fixed
+    assert "[链接](#a,b \"t:1\")和 <mail@x.com>，还有`code,1`。" in fixed
     assert "```\n代码, 不变...\n```" in fixed
     assert "![图，甲](images/a.jpg)" in fixed  # the image stays an image
-    assert all(body[edit.start:edit.end] == edit.before for edit in edits)
+    assert "[^1]: 注释，定义\n" in fixed and "[参考]: <#x,y> \"题, 注\"" in fixed
 
 
-def test_edits_point_at_the_original_text():
-    body = "甲 乙,丙\n\n丁...戊"
-    _, edits, _ = normalize_markdown(body, RULES)
-    assert [(edit.rule, body[edit.start:edit.end], edit.after) for edit in edits] == [
+def test_edits_point_at_the_original_text(tmp_path):
+    article = read_body(tmp_path, "甲 乙,丙\n\n丁...戊")
+    lines = article.file.text.split("\n")
+    assert [(change.rule, lines[change.place[0] - 1][change.place[1] - 1:][:len(change.before)],
+             change.after) for change in article.changes] == [
         ("spaces", " ", ""), ("punctuation", ",", "，"), ("ellipsis", "...", "……")]
+
+
+def test_normalisation_runs_on_parsed_text_not_on_markdown(tmp_path):
+    """Emphasis markers are not text; link destinations and code are not text either."""
+    article = read_body(tmp_path, "**产业雨林**:用\"土地\"政策;**科创飞地:** 在松江\n\n"
+                                  "[点击这里](javascript:void(0))。见`a, b`和<http://x.cn/a,b> ,好.\n")
+    assert printed_body(article) == ["产业雨林：用“土地”政策；科创飞地：在松江",
+                                     "点击这里。见和http://x.cn/a,b ，好。"]
+    assert fixed_body(article) == ("**产业雨林**：用“土地”政策；**科创飞地：**在松江\n\n"
+                                   "[点击这里](javascript:void(0))。见`a, b`和<http://x.cn/a,b> ，好。\n")
+    link = next(token for inline in article.tokens for token in inline.children or ()
+                if token.type == "link_open" and token.markup != "autolink")
+    assert link.attrGet("href") == "javascript:void(0)"  # still a link: the check will see it
+
+
+def test_escapes_and_entities_are_normalised_but_left_to_a_person(tmp_path):
+    article = read_body(tmp_path, '他说\\"好\\"&#44;然后\\*\\*不加粗\\*\\*。\n')
+    assert printed_body(article) == ["他说“好”，然后**不加粗**。"]
+    assert {change.rule for change in article.changes} == {"quotes", "punctuation"}
+    assert not any(change.fixable for change in article.changes)
+    assert not article.fixes and not article.problems  # escaped asterisks are no leftover
 
 
 def test_rules_can_be_switched_off():

@@ -1,16 +1,22 @@
 """Stage 2: article files (YAML front matter + Markdown) → `Article` objects.
 
-Markdown is CommonMark with tables and footnotes (markdown-it-py). Raw HTML
-is escaped, never rendered, and every link or image must stay inside the
-issue folder, so nothing is fetched from elsewhere when the PDF is made.
+Markdown is CommonMark with tables and footnotes (markdown-it-py), and
+CJK-friendly emphasis (`cjk_emphasis`). Raw HTML is escaped, never rendered,
+and every link or image must stay inside the issue folder, so nothing is
+fetched from elsewhere when the PDF is made.
+
+An article is read once (`read_article`): the body is parsed first, then its
+parsed text is normalised (`sourcetext`, `markdown_text`), and the build,
+`lint` and the glyph coverage check all use that one reading.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
@@ -19,16 +25,39 @@ from markupsafe import Markup
 from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .cjk_emphasis import cjk_emphasis_plugin
 from .errors import BulletinError, Problem, Problems
 from .images import image_problem
 from .manifest import ArticleRef, Issue, Section
-from .normalize import normalize, normalize_markdown
+from .markdown_text import (
+    figure_images,
+    inline_texts,
+    join_text,
+    leftovers,
+    printed_text,
+    source_positions_plugin,
+    write_back,
+)
 from .schema import Field, Schema, text, text_list, validate
+from .sourcetext import (
+    Change,
+    Fix,
+    Normalised,
+    Note,
+    PrintedText,
+    SourceFile,
+    SourceText,
+    normalise_source,
+    printed,
+)
 from .typography import DEFAULT_TYPOGRAPHY, Typography, inline_markup, mark_up
-from .yamlfile import read_text, split_front_matter
+from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matter
 
-# Front-matter texts that are normalised like the body (names never are).
-NORMALISED_KEYS = ("title", "subtitle", "toc_title", "byline")
+# Front-matter texts that are normalised like the body (names never are), and
+# the kind of text each is for the fonts (the layout's `text_roles`).
+NORMALISED_KEYS = {"title": "title", "subtitle": "subtitle", "toc_title": "toc_title",
+                   "byline": "byline"}
+NAME_KEYS = ("authors", "photographers")  # printed in the byline and the 目录
 
 FRONT_MATTER_SCHEMA: Schema = {
     "title": Field(text),
@@ -49,6 +78,16 @@ class BylineGroup:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """An image of an article as it will be placed, for the resolution check."""
+
+    path: Path
+    placement: str  # "full", "half" or "third" alone; "row" side by side; "inline" in text
+    row_size: int  # how many share its row
+    line: int | None
+
+
+@dataclass(frozen=True)
 class Article:
     source: Path
     anchor: str
@@ -60,15 +99,21 @@ class Article:
     byline: tuple[BylineGroup, ...]
     byline_text: str | None
     body_html: Markup
-    images: tuple[Path, ...] = ()  # the files its figures show
+    figures: tuple[Figure, ...] = ()
     # The same texts with the typography markup, for the templates.
     title_html: Markup | None = None
     subtitle_html: Markup | None = None
     toc_label_html: Markup | None = None
+    printed: tuple[PrintedText, ...] = ()  # every text as printed, placed in the source
 
     @property
     def toc_label(self) -> str | None:
         return self.toc_title or self.title
+
+    @property
+    def images(self) -> tuple[Path, ...]:
+        """The files its images show."""
+        return tuple(dict.fromkeys(figure.path for figure in self.figures))
 
     @property
     def author_names(self) -> tuple[str, ...]:
@@ -110,25 +155,94 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
     return tuple(loaded)
 
 
-def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path,
-                 typography: Typography = DEFAULT_TYPOGRAPHY) -> Article:
+@dataclass
+class ArticleSource:
+    """An article file read once: what the build, `lint` and the coverage check use."""
+
+    file: SourceFile
+    parts: FrontMatterFile
+    meta: dict[str, Any] | None  # validated front matter, its texts normalised
+    problems: Problems  # in the front matter, and Markdown left in the text
+    tokens: list[Token]  # the parsed body, its text normalised
+    changes: list[Change] = field(default_factory=list)  # what normalisation changed
+    notes: list[Note] = field(default_factory=list)  # what it left for a person
+    fixes: list[Fix] = field(default_factory=list)  # its changes, as `lint --fix` writes them
+    printed: list[PrintedText] = field(default_factory=list)
+
+    def record(self, normalised: Normalised) -> None:
+        self.changes += normalised.changes
+        self.notes += normalised.notes
+        self.fixes += normalised.fixes
+
+
+def read_article(path: Path, rules: Iterable[str]) -> ArticleSource:
+    """Read, parse and normalise one article (the front matter is validated, not judged)."""
     try:
-        source_text = read_text(ref.path)
+        text = read_text(path)
     except UnicodeDecodeError:
-        raise BulletinError([Problem("文件不是 UTF-8 编码，请另存为 UTF-8", ref.path)]) from None
-    parts = split_front_matter(source_text, ref.path)
+        raise BulletinError([Problem("文件不是 UTF-8 编码，请另存为 UTF-8", path)]) from None
+    file = SourceFile.of(path, text)
+    parts = split_front_matter(text, path)
     problems = Problems()
     meta = validate(parts.front_matter, FRONT_MATTER_SCHEMA, problems)
+    article = ArticleSource(file, parts, meta, problems, MARKDOWN.parse(parts.body, {}))
+    rules = tuple(rules)
+    if meta is not None:
+        _read_front_matter(article, meta, rules)
+    for inline in inline_texts(article.tokens, file, parts.body_first_line):
+        for (line, _), message in leftovers(inline, file):
+            problems.add(message, path, line)
+        normalised = normalise_source(inline.source, file, rules)
+        write_back(inline, normalised)
+        article.record(normalised)
+        article.printed.append(printed_text(inline, normalised, file))
+    join_text(MARKDOWN, article.tokens)
+    return article
+
+
+def _read_front_matter(article: ArticleSource, meta: dict[str, Any], rules: tuple[str, ...]
+                       ) -> None:
+    """Normalise the front matter's texts as values (never its YAML); place the names."""
+    document = article.parts.front_matter
+    for key, kind in NORMALISED_KEYS.items():
+        if meta[key] is None:
+            continue
+        source = _value_source(document, (key,), meta[key], article.file)
+        normalised = normalise_source(source, article.file, rules, title=True)
+        meta[key] = normalised.text
+        article.record(normalised)
+        article.printed.append(printed(kind, normalised.text, normalised.origin, source,
+                                       article.file))
+    for key in NAME_KEYS:
+        for index, name in enumerate(meta[key]):
+            place = (key, index) if (key, index) in document.scalars else (key,)
+            source = _value_source(document, place, name, article.file)
+            shown = display_name(name)  # same length: a space becomes a full-width one
+            article.printed.append(printed("byline", shown, list(range(len(shown))), source,
+                                           article.file))
+
+
+def _value_source(document: YamlDocument, key: tuple[str | int, ...], value: str,
+                  file: SourceFile) -> SourceText:
+    """A front-matter value with the offset of each character, where it is written as is."""
+    scalar = document.scalars.get(key)
+    source = SourceText(file.offset(document.line(key) or 1))
+    start = file.offset(scalar.line, scalar.column) if scalar else None
+    if scalar and scalar.exact and file.text[start:start + len(value)] == value:
+        source.add(value, range(start, start + len(value)), exact=True)
+    else:
+        source.add(value, [None] * len(value), exact=False)
+    return source
+
+
+def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path,
+                 typography: Typography = DEFAULT_TYPOGRAPHY) -> Article:
+    article = read_article(ref.path, typography.rules)
+    problems, meta, parts, tokens = article.problems, article.meta, article.parts, article.tokens
     if meta is None:
         problems.raise_if_any()
     if meta["title"] is None and not section.untitled_articles:
         problems.report(parts.front_matter.problem("缺少必填的键 “title”（文章标题）", ("title",)))
-    # The text is normalised before Markdown parsing, exactly as `lint --fix` would write it.
-    body, _, _ = normalize_markdown(parts.body, typography.rules)
-    for key in NORMALISED_KEYS:
-        if meta[key] is not None:
-            meta[key] = normalize(meta[key], typography.rules, title=True).text
-    tokens = MARKDOWN.parse(body, {})
     for token, reference, is_image in _references(tokens):
         line = parts.body_first_line + token.map[0] if token.map else None
         problem = _check_reference(reference, is_image, ref.path, issue_folder)
@@ -141,8 +255,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     problems.raise_if_any()
     _shift_headings(tokens)
     _rebase_images(tokens, ref.path.parent, issue_folder)
-    images = tuple(issue_folder / str(token.attrGet("src")) for token, _ in _walk(tokens)
-                   if token.type == "image")
+    figures = tuple(_placed_images(tokens, issue_folder, parts.body_first_line))
     tokens = _figures(tokens)
     mark_up(tokens, typography)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
@@ -158,10 +271,11 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         byline=byline_groups(meta["authors"], meta["photographers"]),
         byline_text=meta["byline"],
         body_html=Markup(body_html),
-        images=images,
+        figures=figures,
         title_html=text_markup(meta["title"], typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(toc_label, typography),
+        printed=tuple(article.printed),
     )
 
 
@@ -194,7 +308,12 @@ def byline_groups(authors: tuple[str, ...], photographers: tuple[str, ...]
 def _build_markdown() -> MarkdownIt:
     markdown = (MarkdownIt("commonmark", {"html": False}).enable("table").use(footnote_plugin)
                 # `![说明](a.jpg){.half}`: width classes on images, nothing else.
-                .use(attrs_plugin, after=("image",)))
+                .use(attrs_plugin, after=("image",))
+                # `**一是加强学习。**然后…` is bold, as the author meant.
+                .use(cjk_emphasis_plugin)
+                .use(source_positions_plugin))
+    # Escapes and entities stay apart (`text_special`) until the text is normalised.
+    markdown.disable("text_join")
     # markdown-it silently turns `file:` and `javascript:` links into text; we want
     # every reference as a token so that `_check_reference` can name the bad ones.
     markdown.validateLink = lambda url: True
@@ -273,7 +392,7 @@ def _figures(tokens: list[Token]) -> list[Token]:
     result: list[Token] = []
     index = 0
     while index < len(tokens):
-        images = _lone_images(tokens, index)
+        images = figure_images(tokens, index)
         if images is None:
             result.append(tokens[index])
             index += 1
@@ -292,23 +411,13 @@ def _figures(tokens: list[Token]) -> list[Token]:
     return result
 
 
-def _lone_images(tokens: list[Token], index: int) -> list[Token] | None:
-    if tokens[index].type != "paragraph_open" or index + 2 >= len(tokens):
-        return None
-    children = tokens[index + 1].children or []
-    images = [child for child in children if child.type == "image"]
-    rest = [child for child in children if child.type != "image"
-            and not (child.type == "softbreak" or (child.type == "text" and not child.content.strip()))]
-    return images if images and not rest else None
-
-
 def _figure(image: Token, classes: str) -> list[Token]:
-    caption = image.content
+    """The image and its description as the caption (with its emphasis, if any)."""
+    caption = list(image.children or [])
     picture = Token("inline", "", 0, children=[image], content="")
     tokens = [_block_token("figure_open", "figure", 1, classes), picture]
-    if caption:
-        text = Token("inline", "", 0, content=caption,
-                     children=[Token("text", "", 0, content=caption)])
+    if any(token.content.strip() or token.type != "text" for token in caption):
+        text = Token("inline", "", 0, content=image.content, children=caption)
         tokens += [_block_token("figcaption_open", "figcaption", 1), text,
                    _block_token("figcaption_close", "figcaption", -1)]
     return [*tokens, _block_token("figure_close", "figure", -1)]
@@ -333,6 +442,28 @@ def _shift_headings(tokens: list[Token]) -> None:
             token.tag = f"h{min(level + 2, 6)}"
             if token.type == "heading_open":
                 token.attrSet("class", f"heading-{level}")
+
+
+def _placed_images(tokens: list[Token], issue_folder: Path, first_line: int
+                   ) -> Iterator[Figure]:
+    """Every image with how it will be placed: alone, in a row, or inside a line of text."""
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or not token.children:
+            continue
+        figures = figure_images(tokens, index - 1) if index else None
+        breaks = 0
+        for child in token.children:
+            breaks += child.type in ("softbreak", "hardbreak")
+            if child.type != "image":
+                continue
+            line = first_line + token.map[0] + breaks if token.map else None
+            path = issue_folder / str(child.attrGet("src"))
+            if figures is None:
+                yield Figure(path, "inline", 1, line)
+            elif len(figures) > 1:
+                yield Figure(path, "row", len(figures), line)
+            else:
+                yield Figure(path, str(child.attrGet("class") or "full"), 1, line)
 
 
 def _rebase_images(tokens: list[Token], article_folder: Path, issue_folder: Path) -> None:

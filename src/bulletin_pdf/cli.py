@@ -289,7 +289,7 @@ def command_lint(args: argparse.Namespace) -> int:
         for entry in result.entries:
             print(entry.format(shown))
     counts = count_by_rule(results)
-    unfixable = sum(entry.after is None for result in results for entry in result.entries)
+    unfixable = sum(not entry.automatic for result in results for entry in result.entries)
     summary = "，".join(f"{rule} {count}" for rule, count in counts.most_common()) or "无"
     if args.fix:
         fixed = [result for result in results if result.fixable and write_fix(result)]

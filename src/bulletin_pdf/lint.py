@@ -1,40 +1,49 @@
 """`bulletin-pdf lint`: the normalisation of the build, reported per file, line and column.
 
-With `--fix` the Markdown files are rewritten in place — each only if it has
-not changed on disk since it was read — so the sources say what the PDF says.
+It reads each article exactly as the build does (`articles.read_article`:
+Markdown parsed first, then its text normalised), so it lists the very edits
+the build applies. With `--fix` they are written back into the Markdown files
+— each only if it has not changed on disk since it was read — so the sources
+say what the PDF says. An edit the source does not spell character for
+character (an escape, an entity, a folded YAML value) is listed for a person.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .articles import NORMALISED_KEYS
-from .normalize import Edit, Finding, normalize, normalize_markdown
-from .yamlfile import body_start, read_text
+from .articles import read_article
+from .sourcetext import apply_fixes
 
-FRONT_MATTER_LINE = re.compile(rf"^(?P<key>{'|'.join(NORMALISED_KEYS)}):[ \t]*(?P<value>.*?)[ \t]*$")
+BY_HAND = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
 
 
 @dataclass(frozen=True)
 class LintEntry:
     path: Path
     line: int
-    column: int
+    column: int | None
     rule: str
     before: str
-    after: str | None  # None: found, not fixable automatically (the message is in `before`)
+    after: str | None  # None: a finding, the message is in `before`
+    fixable: bool = True  # `--fix` writes it back
+
+    @property
+    def automatic(self) -> bool:
+        return self.after is not None and self.fixable
 
     def format(self, shown_path: str) -> str:
-        where = f"{shown_path}:{self.line}:{self.column}"
+        where = f"{shown_path}:{self.line}" + (f":{self.column}" if self.column else "")
         if self.after is None:
             return f"{where}  {self.rule}  {self.before}"
-        return f"{where}  {self.rule}  {_show(self.before)} → {_show(self.after)}"
+        change = f"{where}  {self.rule}  {_show(self.before)} → {_show(self.after)}"
+        return change if self.fixable else change + BY_HAND
 
 
 @dataclass
@@ -46,60 +55,19 @@ class FileLint:
 
     @property
     def fixable(self) -> bool:
-        return any(entry.after is not None for entry in self.entries)
+        return any(entry.automatic for entry in self.entries)
 
 
-def lint_file(path: Path, rules: frozenset[str]) -> FileLint:
+def lint_file(path: Path, rules: Iterable[str]) -> FileLint:
     raw = path.read_bytes()
-    lines = read_text(path).split("\n")
-    entries: list[LintEntry] = []
-    start = body_start(lines)
-    for number in range(1, start - 1):  # front matter lines, between the two ---
-        lines[number] = _lint_front_matter_line(path, number, lines[number], rules, entries)
-    body = "\n".join(lines[start:])
-    fixed_body, edits, findings = normalize_markdown(body, rules)
-    entries += _located(path, body, start + 1, edits, findings)
-    fixed = "\n".join([*lines[:start], fixed_body])
-    entries.sort(key=lambda entry: (entry.line, entry.column))
+    article = read_article(path, rules)
+    entries = [LintEntry(path, *change.place, change.rule, change.before, change.after,
+                         change.fixable) for change in article.changes]
+    entries += [LintEntry(path, *note.place, note.rule, note.message, None)
+                for note in article.notes]
+    entries.sort(key=lambda entry: (entry.line, entry.column or 0))
+    fixed = apply_fixes(article.file.text, article.fixes)
     return FileLint(path, entries, fixed, hashlib.sha256(raw).hexdigest())
-
-
-def _lint_front_matter_line(path: Path, index: int, line: str, rules: frozenset[str],
-                            entries: list[LintEntry]) -> str:
-    match = FRONT_MATTER_LINE.match(line)
-    if not match or not match.group("value"):
-        return line
-    start, value = match.start("value"), match.group("value")
-    quote = value[0] if value[0] in "'\"" and value[-1] == value[0] and len(value) > 1 else ""
-    if quote:
-        start, value = start + 1, value[1:-1]
-        if (quote == "'" and "''" in value) or (quote == '"' and "\\" in value):
-            return line  # escapes: the text is not the value character for character
-    elif value[0] in "[{|>&*!%@`":
-        return line  # not a plain one-line text
-    state = normalize(value, rules, title=True)
-    for edit in state.edits:
-        entries.append(LintEntry(path, index + 1, start + edit.start + 1, edit.rule, edit.before,
-                                 edit.after))
-    for finding in state.findings:
-        entries.append(LintEntry(path, index + 1, start + finding.position + 1, finding.rule,
-                                 finding.message, None))
-    return line[:start] + state.text + line[start + len(value):]
-
-
-def _located(path: Path, body: str, first_line: int, edits: list[Edit],
-             findings: list[Finding]) -> list[LintEntry]:
-    starts = [0] + [index + 1 for index, char in enumerate(body) if char == "\n"]
-
-    def position(offset: int) -> tuple[int, int]:
-        line = max(number for number, start in enumerate(starts) if start <= offset)
-        return first_line + line, offset - starts[line] + 1
-
-    located = [LintEntry(path, *position(edit.start), edit.rule, edit.before, edit.after)
-               for edit in edits]
-    located += [LintEntry(path, *position(finding.position), finding.rule, finding.message, None)
-                for finding in findings]
-    return located
 
 
 def write_fix(result: FileLint) -> bool:
@@ -115,8 +83,9 @@ def write_fix(result: FileLint) -> bool:
 
 
 def count_by_rule(results: list[FileLint]) -> Counter[str]:
+    """How many edits of each rule `--fix` writes back."""
     return Counter(entry.rule for result in results for entry in result.entries
-                   if entry.after is not None)
+                   if entry.automatic)
 
 
 def _show(text: str) -> str:

@@ -4,9 +4,10 @@ Half-width punctuation inside Chinese sentences, straight quotes, `...` and
 `--`, stray spaces where lines were broken, full-width digits. Each rule finds
 `Edit`s on the text and leaves alone what it must: numbers (3.5, 1,000, 12:30),
 URLs, e-mail addresses, Latin phrases and code (the caller marks protected
-spans). The same edits serve `bulletin-pdf lint` (reported, `--fix` writes
-them back) and the build (applied in memory), so the PDF shows exactly what
-lint reports.
+spans; URLs and e-mail addresses are found here). The rules see text, never
+Markdown: the build runs them on the parsed text (`sourcetext`), and the same
+edits serve `bulletin-pdf lint` (reported, `--fix` writes them back), so the
+PDF shows exactly what lint reports.
 """
 
 from __future__ import annotations
@@ -119,9 +120,16 @@ class Text:
             self.locked[start:end] = [False] * len(new)
 
 
+# Left exactly as written: a comma in a URL is not Chinese punctuation. ASCII
+# only, so that a URL or address ends where the Chinese text around it begins.
+URL_OR_EMAIL = re.compile(r"(?:https?://|ftp://|www\.)[!-~]+"
+                          r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def normalize(text: str, rules: Iterable[str], protected: Iterable[tuple[int, int]] = (),
               title: bool = False) -> Text:
     """Run the enabled `rules` (in a fixed order) over `text`."""
+    protected = [*protected, *(match.span() for match in URL_OR_EMAIL.finditer(text))]
     state = Text(text, protected, title)
     enabled = set(rules)
     for name in RULES:
@@ -284,74 +292,3 @@ RULE_FUNCTIONS = {
     "spaces": _spaces,
     "latin_spaces": _latin_spaces,
 }
-
-
-# Markdown: what the rules must not touch --------------------------------
-
-PROTECTED_INLINE = re.compile(
-    r"`+[^`]*`+"  # code spans
-    r"|<[^<>\s]+>"  # autolinks
-    r"|\]\([^)]*\)(?:\{[^}]*\})?"  # link and image destinations (titles, {.half})
-    r"|\[\^?[^\]]*\]:.*$"  # reference and footnote definitions
-    r"|https?://\S+|ftp://\S+|www\.\S+"  # bare URLs
-    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail addresses
-    r"|\\."  # backslash escapes
-    r"|!\["  # the image marker
-    r"|^\s*(?:\d+[.)]|[-+*])\s"  # list markers
-    r"|^#{1,6}\s",  # heading markers
-    re.MULTILINE)
-
-
-def markdown_blocks(body: str) -> list[tuple[int, str, list[tuple[int, int]]]]:
-    """Paragraph-like blocks of a Markdown body: (offset, text, protected spans).
-
-    Fenced and indented code blocks are left out entirely; quotes are paired
-    within one block, never across paragraphs.
-    """
-    blocks = []
-    offset = 0
-    fence = None
-    current: list[str] = []
-    start = 0
-    for line in body.split("\n"):
-        stripped = line.strip()
-        if fence is None and re.match(r"^(```|~~~)", stripped):
-            fence = stripped[:3]
-        elif fence is not None:
-            if stripped.startswith(fence):
-                fence = None
-        elif not stripped or line.startswith(("    ", "\t")):
-            if current:
-                blocks.append(_block(start, current))
-                current = []
-        else:
-            if not current:
-                start = offset
-            current.append(line)
-        offset += len(line) + 1
-    if current:
-        blocks.append(_block(start, current))
-    return blocks
-
-
-def _block(start: int, lines: list[str]) -> tuple[int, str, list[tuple[int, int]]]:
-    text = "\n".join(lines)
-    return start, text, [match.span() for match in PROTECTED_INLINE.finditer(text)]
-
-
-def normalize_markdown(body: str, rules: Iterable[str]) -> tuple[str, list[Edit], list[Finding]]:
-    """Normalise a Markdown body block by block; edits carry offsets into `body`."""
-    rules = tuple(rules)
-    pieces = []
-    edits: list[Edit] = []
-    findings: list[Finding] = []
-    last = 0
-    for offset, text, protected in markdown_blocks(body):
-        state = normalize(text, rules, protected)
-        pieces += [body[last:offset], state.text]
-        last = offset + len(text)
-        edits += [Edit(e.start + offset, e.end + offset, e.before, e.after, e.rule)
-                  for e in state.edits]
-        findings += [Finding(f.position + offset, f.rule, f.message) for f in state.findings]
-    pieces.append(body[last:])
-    return "".join(pieces), edits, findings

@@ -25,13 +25,27 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+@dataclass(frozen=True)
+class Scalar:
+    """Where a scalar value is written: 1-based line and column of its first character.
+
+    `exact`: the value is its source text character for character (on one
+    line, no escapes or folding), so column + i is where character i is.
+    """
+
+    line: int
+    column: int
+    exact: bool
+
+
 @dataclass
 class YamlDocument:
-    """Parsed YAML plus the line of every key and list item."""
+    """Parsed YAML plus the line of every key and list item, and where each scalar is."""
 
     data: Any
     file: Path
     lines: dict[KeyPath, int] = field(default_factory=dict)
+    scalars: dict[KeyPath, Scalar] = field(default_factory=dict)
 
     def line(self, key: KeyPath) -> int | None:
         """Line of `key`, or of its nearest ancestor we know."""
@@ -68,14 +82,16 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
     document = YamlDocument(data, file, {(): first_line})
     duplicates = Problems()
     if node is not None:
-        _index_lines(node, (), first_line, document, duplicates)
+        _index_lines(node, (), first_line, document, duplicates, text)
     duplicates.raise_if_any()
     return document
 
 
 def _index_lines(node: yaml.Node, path: KeyPath, first_line: int,
-                 document: YamlDocument, duplicates: Problems) -> None:
-    if isinstance(node, yaml.MappingNode):
+                 document: YamlDocument, duplicates: Problems, text: str) -> None:
+    if isinstance(node, yaml.ScalarNode):
+        document.scalars[path] = _scalar(node, first_line, text)
+    elif isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
             line = key_node.start_mark.line + first_line
@@ -83,11 +99,19 @@ def _index_lines(node: yaml.Node, path: KeyPath, first_line: int,
                 duplicates.add(f"键 “{key}” 重复出现（另一处在第 {document.lines[(*path, key)]} 行）",
                                document.file, line, (*path, key))
             document.lines[(*path, key)] = line
-            _index_lines(value_node, (*path, key), first_line, document, duplicates)
+            _index_lines(value_node, (*path, key), first_line, document, duplicates, text)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             document.lines[(*path, index)] = item.start_mark.line + first_line
-            _index_lines(item, (*path, index), first_line, document, duplicates)
+            _index_lines(item, (*path, index), first_line, document, duplicates, text)
+
+
+def _scalar(node: yaml.ScalarNode, first_line: int, text: str) -> Scalar:
+    start, end = node.start_mark, node.end_mark
+    quote = 1 if node.style in ("'", '"') else 0
+    written = text[start.index + quote:end.index - quote]
+    exact = node.style in (None, "'", '"') and start.line == end.line and written == node.value
+    return Scalar(start.line + first_line, start.column + quote + 1, exact)
 
 
 def load_yaml_file(path: Path) -> YamlDocument:
