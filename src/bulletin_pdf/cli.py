@@ -22,7 +22,7 @@ from . import __version__
 from .articles import SectionArticles, load_articles
 from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
-from .fonts import FONTS_FILE, FontSet, load_fonts
+from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
 from .images import is_raster, warm_cache
 from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
@@ -30,6 +30,7 @@ from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
 from .preflight import preflight
+from .resolution import check_photo_resolution
 from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
@@ -80,10 +81,16 @@ class Prepared:
     sections: tuple[SectionArticles, ...]
     fonts: FontSet
     layout: Layout
+    profile_names: tuple[str, ...]  # the outputs to make
+    photo_warnings: tuple[Problem, ...] = ()  # too coarse for screen, not for print
 
 
-def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
-    """Every stage short of WeasyPrint; `check` stops here."""
+def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None = None
+            ) -> Prepared:
+    """Every stage short of WeasyPrint; `check` stops here.
+
+    `profile`: "screen", "print", "all", or None for the layout's default outputs.
+    """
     project = find_project(issue_folder)
     say("读取期刊清单…")
     issue = load_issue(issue_folder)
@@ -95,6 +102,14 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
     sections = _collecting(problems, load_articles, issue, typography)
+    for warning in fonts.warnings if fonts else ():
+        print(f"警告：{warning}", file=sys.stderr)
+    names = _profile_names(profile, layout) if layout else ()
+    photo_warnings = None
+    if layout and sections is not None:
+        say("按置入尺寸检查照片分辨率…")
+        photo_warnings = _collecting(problems, check_photo_resolution, issue, sections, layout,
+                                     [layout.profiles[name] for name in names])
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
@@ -102,7 +117,13 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
     problems.raise_if_any()
-    return Prepared(project, issue, sections, fonts, layout)
+    return Prepared(project, issue, sections, fonts, layout, names, tuple(photo_warnings or ()))
+
+
+def _profile_names(choice: str | None, layout: Layout) -> tuple[str, ...]:
+    if choice == "all":
+        return PROFILE_NAMES
+    return (choice,) if choice else layout.default_profiles
 
 
 def _collecting(problems: Problems, stage: Callable[..., T], *args: Any) -> T | None:
@@ -118,9 +139,9 @@ def command_build(args: argparse.Namespace) -> int:
     if not harfbuzz_subset_available():
         print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
               "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
-    prepared = prepare(args.issue, say)
-    names = PROFILE_NAMES if args.profile == "all" else (
-        (args.profile,) if args.profile else prepared.layout.default_profiles)
+    # Photos too coarse for screen are reported by the layout itself, at their measured size.
+    prepared = prepare(args.issue, say, args.profile)
+    names = prepared.profile_names
 
     profiles = [_override(prepared.layout.profiles[name], args) for name in names]
 
@@ -270,10 +291,38 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
 
 
 def command_check(args: argparse.Namespace) -> int:
-    prepared = prepare(args.issue, _progress(args.quiet))
+    prepared = prepare(args.issue, _progress(args.quiet), args.profile)
     for profile in prepared.layout.profiles.values():  # the templates render for every profile
         render_html(prepared.issue, prepared.sections, prepared.fonts, prepared.layout, profile)
-    print(f"检查通过：{display_path(args.issue)}")
+    for warning in prepared.photo_warnings:
+        print(f"警告：{warning}", file=sys.stderr)
+    print(f"字体：{'；'.join(_role_summary(role) for role in prepared.fonts.roles.values())}")
+    print(f"检查通过：{display_path(args.issue)}（{'、'.join(prepared.profile_names)}）")
+    return 0
+
+
+def _role_summary(role: RoleFont) -> str:
+    used = f"同 {role.borrowed_from}" if role.borrowed_from else role.families[0]
+    return f"{role.role} {used}"
+
+
+def command_fonts(args: argparse.Namespace) -> int:
+    """Which font prints each role, its fallbacks, and the candidates skipped."""
+    project = find_project(args.issue)
+    fonts = load_fonts(project.fonts)
+    for warning in fonts.warnings:
+        print(f"警告：{warning}", file=sys.stderr)
+    print(f"字体角色（{display_path(project.fonts / FONTS_FILE)}）：")
+    for role in fonts.roles.values():
+        print(f"  {role.role}：{role.label}")
+        if role.borrowed_from:
+            print(f"    无可用字体，使用 {role.borrowed_from} 角色的字体")
+        for position, (family, file) in enumerate(zip(role.families, role.files, strict=True)):
+            kind = "使用" if position == 0 else "后备"
+            print(f"    {kind}：{family}（{role.weight if position == 0 else file.weight}，"
+                  f"{display_path(file.path)}{f' #{file.index}' if file.index else ''}）")
+        if role.skipped:
+            print(f"    未找到，已跳过：{'、'.join(role.skipped)}")
     return 0
 
 
@@ -350,8 +399,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="检查清单、文章、字体与版式，不写 PDF")
     check.add_argument("issue", type=Path, help="期刊文件夹")
+    check.add_argument("--profile", choices=(*PROFILE_NAMES, "all"),
+                       help="按哪种输出检查照片分辨率（默认与 build 相同，按版式设置）")
     check.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     check.set_defaults(run=command_check)
+
+    fonts = commands.add_parser("fonts", help="列出每个字体角色实际使用的字体与后备字体")
+    fonts.add_argument("issue", type=Path, nargs="?", default=Path("."),
+                       help="期刊文件夹或项目文件夹（默认当前文件夹）")
+    fonts.set_defaults(run=command_fonts)
 
     lint = commands.add_parser("lint", help="检查文章的标点、引号、空格等，--fix 写回修正")
     lint.add_argument("issue", type=Path, help="期刊文件夹")

@@ -1,117 +1,135 @@
-"""Glyph coverage, checked before layout: every character against its role's fonts.
+"""Glyph coverage, checked before layout: every printed character against its role's fonts.
 
 A character no configured font has would come out as a missing-glyph box or,
 worse, silently in a fallback font the print shop never saw. We read the
-fonts' cmaps (fontTools) and report each such character with the file, line
-and column where an editor can fix it (a rare name character such as 堃 or 𠮷
-with a GB2312-only licensed font is the usual case).
+fonts' cmaps (fontTools) and check the text exactly as it will be printed —
+the articles' normalised text (`——`, `“”`) and front matter as
+`articles.read_article` placed them, the manifest's values as parsed — and
+report every missing character of the run, each once per file at its first
+place, with how often else it occurs.
+
+A person's name must never be printed in two typefaces: the characters of
+names (bylines, the authors in the 目录) must all be in the role's *first*
+font, since Pango would take a missing one from the next font of the stack
+(a rare name character such as 堃 or 𠮷 with a GB2312-only licensed 楷体).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import unicodedata
 from array import array
 from collections.abc import Iterator
-from functools import cache, partial
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
 from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
-from .fonts import FontSet
+from .fonts import FontFile, FontSet, RoleFont
 from .manifest import Issue
-from .yamlfile import body_start, read_text
+from .sourcetext import Place, PrintedText
+from .yamlfile import YamlDocument
 
-# The kind of text each source key holds; the layout's `text_roles` says which
+# The kind of text each manifest key holds; the layout's `text_roles` says which
 # font roles print each kind (the header, for one, repeats section titles).
 MANIFEST_KINDS = {
     "name": "name", "masthead": "name", "slogan": "slogan", "publisher": "publisher",
-    "title": "section_title", "submit_to": "colophon", "copy_to": "colophon",
-    "distribute_to": "colophon", "printed_by": "colophon",
+    "title": "section_title", "caption": "caption", "submit_to": "colophon",
+    "copy_to": "colophon", "distribute_to": "colophon", "printed_by": "colophon",
 }
-FRONT_MATTER_KINDS = {
-    "title": "title", "toc_title": "toc_title", "subtitle": "subtitle",
-    "authors": "byline", "photographers": "byline", "byline": "byline",
-}
-HEADING = re.compile(r"^(#{1,6})\s")
-HEADING_KINDS = {1: "heading_1", 2: "heading_2"}
+# Kinds of text that are names of people: one typeface for every character.
+NAME_KINDS = ("byline",)
 
-# (line number, column where `text` starts, text, kind of text)
-KindedLines = Iterator[tuple[int, int, str, str]]
+
+@dataclass(frozen=True)
+class _Gap:
+    file: Path
+    char: str
+    role: str
+    name: str | None  # the name it is in, when only the role's first font lacks it
 
 
 def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
                    text_roles: dict[str, tuple[str, ...]], cache: Path | None = None) -> None:
-    """Raise a problem for every character a role's fonts cannot draw."""
+    """Raise a problem for every character a role's fonts cannot print as required."""
+    texts = [*manifest_texts(issue.document, issue.manifest)] if issue.document else []
+    texts += [text for entry in sections for article in entry.articles for text in article.printed]
+    gaps: dict[_Gap, list[Place]] = {}
+    for text in texts:
+        for role in text_roles.get(text.kind, ()):
+            if role in fonts.roles:
+                for gap, place in _gaps(text, fonts.roles[role], cache):
+                    gaps.setdefault(gap, []).append(place)
     problems = Problems()
-    check = partial(_check_file, fonts=fonts, text_roles=text_roles, problems=problems,
-                    cache=cache)
-    check(issue.manifest, _manifest_lines)
-    for entry in sections:
-        for article in entry.articles:
-            check(article.source, _article_lines)
+    for gap, places in gaps.items():
+        problems.report(_problem(gap, places, fonts.roles[gap.role]))
     problems.raise_if_any()
 
 
-def _check_file(path: Path, kinded_lines, fonts: FontSet, text_roles: dict[str, tuple[str, ...]],
-                problems: Problems, cache: Path | None) -> None:
-    """Report each (character, role) gap once, at its first occurrence in `path`."""
-    first_seen: dict[tuple[str, str], tuple[int, int]] = {}
-    for number, start, line, kind in kinded_lines(read_text(path).split("\n")):
-        for role in text_roles.get(kind, ()):
-            for column, char in enumerate(line, start):
-                first_seen.setdefault((char, role), (number, column))
-    for (char, role), (number, column) in first_seen.items():
-        if role not in fonts.roles or char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
+def _gaps(text: PrintedText, font: RoleFont, cache_dir: Path | None
+          ) -> Iterator[tuple[_Gap, Place]]:
+    is_name = text.kind in NAME_KINDS
+    for char, place in zip(text.text, text.places, strict=True):
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
             continue
-        font = fonts.roles[role]
-        if not any(ord(char) in _cmap(file.path, file.index, cache) for file in font.files):
-            problems.report(Problem(
-                f"第 {column} 列的字符 “{char}”（U+{ord(char):04X}）不在{font.label}字体"
-                f" {'、'.join(font.families)} 中：请换用含此字的字体，"
-                "或在 fonts/fonts.yaml 中为该角色加后备字体", path, number))
+        code = ord(char)
+        if not any(code in _cmap(file, cache_dir) for file in font.files):
+            yield _Gap(text.file, char, font.role, None), place
+        elif is_name and code not in _cmap(font.files[0], cache_dir):
+            yield _Gap(text.file, char, font.role, text.text), place
 
 
-def _manifest_lines(lines: list[str]) -> KindedLines:
-    """The manifest's lines, each with the kind of text its value is."""
-    key = None
-    for number, line in enumerate(lines, 1):
-        text = line.split(" #", 1)[0]
-        match = re.match(r"^\s*(?:-\s+)?([A-Za-z_]+):", text)
-        start = match.end() if match else 0
-        if match:
-            key = match.group(1)
-        elif not text.strip().startswith("-"):
+def _problem(gap: _Gap, places: list[Place], font: RoleFont) -> Problem:
+    (line, column), others = places[0], places[1:]
+    where = f"第 {column} 列的" if column else ""
+    code = f"“{gap.char}”（U+{ord(gap.char):04X}）"
+    if gap.name is None:
+        message = (f"{where}字符 {code}不在{font.label}字体 {'、'.join(font.families)} 中：请换用含此字"
+                   "的字体，或在 fonts/fonts.yaml 中为该角色加后备字体")
+    else:
+        first, fallbacks = font.families[0], "、".join(font.families[1:])
+        message = (f"{where}人名 “{gap.name}” 中的 {code}不在{font.label}的首选字体 {first} 中：后备字体"
+                   f" {fallbacks} 虽有此字，但一个名字会印成两种字体。请换用含此字的{font.label}字体"
+                   "（如 GBK 或 GB18030 字库），写在 fonts/fonts.yaml 该角色的最前面")
+    if others:
+        lines = "、".join(dict.fromkeys(str(other[0]) for other in others))
+        message += f"（本文件另有 {len(others)} 处，在第 {lines} 行）"
+    return Problem(message, gap.file, line)
+
+
+def manifest_texts(document: YamlDocument, file: Path) -> Iterator[PrintedText]:
+    """The manifest's printed values, each with its kind and places, as parsed."""
+    for key, scalar in document.scalars.items():
+        names = [part for part in key if isinstance(part, str)]
+        kind = MANIFEST_KINDS.get(names[-1]) if names else None
+        value = _value_at(document.data, key)
+        if kind is None or isinstance(value, bool) or not isinstance(value, str | int | float):
             continue
-        yield number, start + 1, text[start:], MANIFEST_KINDS.get(key or "", "")
+        text = str(value)
+        places = tuple((scalar.line, scalar.column + index if scalar.exact else None)
+                       for index in range(len(text)))
+        yield PrintedText(kind, text, file, places)
 
 
-def _article_lines(lines: list[str]) -> KindedLines:
-    """An article's lines with their kind: front matter by key, Markdown by block."""
-    start_of_body = body_start(lines)
-    key = None
-    for number, line in enumerate(lines, 1):
-        if number < start_of_body:
-            if number == 1 or number == start_of_body - 1:
-                continue  # the --- lines
-            match = re.match(r"^([A-Za-z_]+):", line)
-            start = match.end() if match else 0
-            if match:
-                key = match.group(1)
-            yield number, start + 1, line[start:], FRONT_MATTER_KINDS.get(key or "", "")
-            continue
-        heading = HEADING.match(line)
-        start = heading.end() if heading else 0
-        kind = HEADING_KINDS.get(len(heading.group(1)), "body") if heading else "body"
-        yield number, start + 1, line[start:], kind
+def _value_at(data: object, key: tuple[str | int, ...]) -> object:
+    for part in key:
+        try:
+            data = data[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _cmap(file: FontFile, cache_dir: Path | None) -> frozenset[int]:
+    return _cached_cmap(file.path, file.index, cache_dir)
 
 
 @cache
-def _cmap(path: Path, index: int, cache_dir: Path | None) -> frozenset[int]:
+def _cached_cmap(path: Path, index: int, cache_dir: Path | None) -> frozenset[int]:
     """The code points a font face covers; cached on disk (a CJK cmap takes ~0.1 s to read)."""
     if cache_dir is None:
         return _read_cmap(path, index)

@@ -6,10 +6,16 @@ file in `fonts/`, or a file in `fonts/`. The first available candidate is the
 role's font; the other available ones follow it in the CSS font stack. A
 required role with no available candidate stops the build and says what to
 install — we never let Pango silently substitute DejaVu or Droid.
+
+A candidate that is not found is skipped with a warning naming it (a typo
+must not go unnoticed), unless it is marked `optional: true`: a licensed
+font preferred where it is installed, whose absence is expected. Even then a
+name close to an installed family is reported, as a likely typo.
 """
 
 from __future__ import annotations
 
+import difflib
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -41,6 +47,7 @@ CANDIDATE_SCHEMA: Schema = {
     "file": Field(text),
     "weight": Field(css_weight, default=400),
     "install": Field(text),  # how to get this font, shown when no candidate is found
+    "optional": Field(boolean, default=False),  # skipped without a warning when not found
 }
 
 ROLE_SCHEMA: Schema = {
@@ -73,19 +80,25 @@ class FontFace:
 
 @dataclass(frozen=True)
 class RoleFont:
-    """What the layout needs for one role: the family stack and the weight."""
+    """What the layout needs for one role: the family stack and the weight.
+
+    The first of `files` prints the role; the others only characters it lacks.
+    """
 
     role: str
     label: str
     families: tuple[str, ...]
     weight: int
     files: tuple[FontFile, ...]
+    skipped: tuple[str, ...] = ()  # candidates not found
+    borrowed_from: str | None = None  # an optional role printed with another role's fonts
 
 
 @dataclass(frozen=True)
 class FontSet:
     roles: dict[str, RoleFont]
     faces: tuple[FontFace, ...]
+    warnings: tuple[Problem, ...] = ()  # candidates skipped that were not marked optional
 
     @property
     def files(self) -> tuple[FontFile, ...]:
@@ -108,57 +121,83 @@ def load_fonts(fonts_folder: Path) -> FontSet:
         raise BulletinError([document.problem("roles 应为“角色名: 设置”的映射", ("roles",))])
     available = _system_fonts() + _project_fonts(fonts_folder)
     roles: dict[str, RoleFont] = {}
-    fallbacks: dict[str, tuple[str, str | None]] = {}
+    fallbacks: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
+    warnings = Problems()
     for name, raw in roles_data.items():
         spec = validate(document, ROLE_SCHEMA, problems, raw, ("roles", name))
         if spec is None:
             continue
-        role = _resolve_role(document, str(name), spec, available, fonts_folder, problems)
+        role = _resolve_role(document, str(name), spec, available, fonts_folder, problems,
+                             warnings)
         if role is not None:
             roles[str(name)] = role
         elif spec["optional"]:
-            fallbacks[str(name)] = (spec["label"], spec["fallback_role"])
-    for name, (label, fallback) in fallbacks.items():
+            skipped = tuple(c["family"] or c["file"] for c in spec["fonts"] if c["family"] or c["file"])
+            fallbacks[str(name)] = (spec["label"], spec["fallback_role"], skipped)
+    for name, (label, fallback, skipped) in fallbacks.items():
         if fallback not in roles:
             problems.report(document.problem(
                 f"可选角色 “{name}” 没有可用字体，须用 fallback_role 指定一个已配置的角色",
                 ("roles", name, "fallback_role")))
             continue
-        roles[name] = RoleFont(name, label, roles[fallback].families, roles[fallback].weight,
-                               roles[fallback].files)
+        lender = roles[fallback]
+        roles[name] = RoleFont(name, label, lender.families, lender.weight, lender.files,
+                               skipped, borrowed_from=fallback)
     problems.raise_if_any()
     faces = tuple(
         FontFace(family, file.path.as_uri(), file.weight)
         for role in roles.values() for family, file in zip(role.families, role.files, strict=True)
         if file.in_project
     )
-    return FontSet(roles, tuple(dict.fromkeys(faces)))
+    return FontSet(roles, tuple(dict.fromkeys(faces)), tuple(warnings))
 
 
 def _resolve_role(document: YamlDocument, name: str, spec: dict, available: list[FontFile],
-                  fonts_folder: Path, problems: Problems) -> RoleFont | None:
+                  fonts_folder: Path, problems: Problems, warnings: Problems) -> RoleFont | None:
     families: list[str] = []
     files: list[FontFile] = []
     tried: list[str] = []
+    skipped: list[str] = []
     weight = None
     for index, candidate in enumerate(spec["fonts"]):
         key = ("roles", name, "fonts", index)
         found = _find_candidate(document, candidate, key, available, fonts_folder, problems)
         if found is None:
+            wanted = candidate["family"] or candidate["file"]
             hint = f"（安装：{candidate['install']}）" if candidate["install"] else ""
-            tried.append(f"{candidate['family'] or candidate['file']}{hint}")
+            tried.append(f"{wanted}{hint}")
+            if bool(candidate["family"]) != bool(candidate["file"]):  # else already an error
+                skipped.append(wanted)
+                if warning := _skipped_warning(candidate, available):
+                    warnings.report(document.problem(warning, key))
             continue
         families.append(candidate["family"] or found.families[0])
         files.append(found)
         weight = candidate["weight"] if weight is None else weight
     if files:
-        return RoleFont(name, spec["label"], tuple(families), weight or 400, tuple(files))
+        return RoleFont(name, spec["label"], tuple(families), weight or 400, tuple(files),
+                        tuple(skipped))
     if not spec["optional"]:
         problems.report(document.problem(
             f"字体角色 “{name}”（{spec['label']}）找不到可用字体。已尝试：{'；'.join(tried)}。"
             f"请安装其中之一，或把字体文件放入 {fonts_folder} 并在 {FONTS_FILE} 中配置",
             ("roles", name)))
     return None
+
+
+def _skipped_warning(candidate: dict, available: list[FontFile]) -> str | None:
+    """Why a candidate that was not found deserves a word, or None for an expected absence."""
+    wanted = candidate["family"] or candidate["file"]
+    names = sorted({name for font in available for name in font.families}
+                   | {font.path.name for font in available if font.in_project})
+    near = difflib.get_close_matches(wanted, names, n=1, cutoff=0.8)
+    if candidate["optional"] and not near:
+        return None
+    what = "字体文件" if candidate["file"] else "字体"
+    message = f"{what} “{wanted}” 未找到（未安装，也不在 fonts/ 中），已跳过"
+    if near:
+        return message + f"：是否想写 “{near[0]}”？"
+    return message + "。它若只是未安装时可以跳过的首选字体，请加 optional: true"
 
 
 def _find_candidate(document: YamlDocument, candidate: dict, key: tuple, available: list[FontFile],

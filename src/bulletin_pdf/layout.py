@@ -18,6 +18,7 @@ from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fonts import FontSet
 from .manifest import Issue
+from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
     Field,
     Invalid,
@@ -60,6 +61,8 @@ LAYOUT_SCHEMA: Schema = {
     "papers": Field(text_list, required=True),  # paper sizes the stylesheets provide
     # Which font roles (var(--font-…) in the stylesheets) print each kind of text.
     "text_roles": Field(required=True),
+    # What the stylesheets make of a photo's size: `check` computes its resolution from it.
+    "photo_sizes": Field(required=True, fields=PHOTO_SIZES_SCHEMA),
     "profiles": Field(required=True, fields={
         "screen": Field(required=True, fields=SCREEN_SCHEMA),
         "print": Field(required=True, fields=PRINT_SCHEMA),
@@ -97,6 +100,7 @@ class Layout:
     profiles: dict[str, Profile]
     default_profiles: tuple[str, ...]
     typography: dict  # the layout's typography settings (None = default)
+    photo_sizes: PhotoSizes | None = None
 
 
 @dataclass(frozen=True)
@@ -126,9 +130,14 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
                 f"未知的输出方案 “{name}”；可选：{'、'.join(PROFILE_NAMES)}", ("default_profiles", index)))
     problems.raise_if_any()
     text_roles = _text_roles(document, values["text_roles"], problems)
+    for paper in values["papers"]:
+        if paper not in values["photo_sizes"]["text_width_mm"]:
+            problems.report(document.problem(f"缺少纸张 “{paper}” 的版心宽度",
+                                             ("photo_sizes", "text_width_mm")))
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
-                    values["default_profiles"], values["typography"] or {})
+                    values["default_profiles"], values["typography"] or {},
+                    photo_sizes=PhotoSizes(**values["photo_sizes"]))
     if issue.paper not in layout.papers:
         raise BulletinError([Problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",

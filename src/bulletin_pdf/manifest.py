@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
@@ -81,6 +81,8 @@ class Photo:
 
     file: str
     caption: str
+    key: KeyPath = ()  # where the manifest lists it: sections[i].photos[j]
+    line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,8 @@ class Issue:
     colophon: Colophon | None
     typography: dict  # this issue's typography overrides (None = the layout's)
     sections: tuple[Section, ...]
+    # The parsed manifest with the place of every value (for the glyph coverage check).
+    document: YamlDocument | None = field(default=None, compare=False, repr=False)
 
     @property
     def slug(self) -> str:
@@ -162,6 +166,7 @@ def load_issue(folder: Path) -> Issue:
         colophon=_colophon(document, values),
         typography=values["typography"] or {},
         sections=sections,
+        document=document,
     )
 
 
@@ -240,7 +245,9 @@ def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: 
         elif problem := image_problem(path):
             problems.report(document.problem(f"图片 “{raw['file']}” {problem}", key))
         else:
-            photos.append(Photo(Path(raw["file"]).as_posix(), raw["caption"]))
+            photo_key = key[:-1]
+            photos.append(Photo(Path(raw["file"]).as_posix(), raw["caption"], photo_key,
+                                document.line(photo_key)))
     return tuple(photos)
 
 

@@ -1,0 +1,164 @@
+"""Photo resolution at the placed size, checked before layout (by `check` as by `build`).
+
+How large a photo is printed is presentation: the layout declares in its
+`layout.yaml` (`photo_sizes`) what its stylesheets do — the text block's
+width per paper, the share of it a figure, a row of figures or a gallery
+photo takes, and the heights that cap them. From the photo's pixel size
+(EXIF rotation applied) we compute the largest size it can be placed at, so
+the lowest effective resolution it can print with. Below the print profile's
+`min_image_dpi` that is an error, below the screen profile's resolution a
+warning, each naming the article line (or the gallery entry) and what to do.
+The build measures the placed images again after layout (pdf.py), as a
+backstop for what this declaration cannot foresee.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import BulletinError, KeyPath, Problem
+from .images import is_raster, original_size
+from .schema import Field, Invalid, Schema, positive_number, positive_numbers
+
+if TYPE_CHECKING:
+    from .articles import Figure, SectionArticles
+    from .layout import Layout, Profile
+    from .manifest import Issue
+
+MM_PER_INCH = 25.4
+
+
+def shares(value: object) -> dict[str, float]:
+    """`{half: 0.5, third: 0.33}`: parts of the text block's width, each at most 1."""
+    widths = positive_numbers(value)
+    for name, share in widths.items():
+        if share > 1:
+            raise Invalid(f"{name}：占版心宽的比例应在 0 与 1 之间，而不是 {share:g}")
+    return widths
+
+
+PHOTO_SIZES_SCHEMA: Schema = {
+    "text_width_mm": Field(positive_numbers, required=True),  # per paper
+    "figure": Field(shares, required=True),  # a figure alone, by width class
+    "figure_max_height_mm": Field(positive_number, required=True),
+    "row": Field(shares, required=True),  # figures side by side, by how many
+    "row_max_height_mm": Field(positive_number, required=True),
+    "gallery": Field(shares, required=True),  # a gallery photo, by columns
+    "gallery_height_mm": Field(positive_number, required=True),
+}
+
+
+@dataclass(frozen=True)
+class PhotoSizes:
+    """What the layout's stylesheets make of a photo's size (see `layout.yaml`)."""
+
+    text_width_mm: dict[str, float]
+    figure: dict[str, float]
+    figure_max_height_mm: float
+    row: dict[str, float]
+    row_max_height_mm: float
+    gallery: dict[str, float]
+    gallery_height_mm: float
+
+    def box(self, table: dict[str, float], key: str, paper: str) -> float:
+        """The width of a box in mm; an arrangement the table lacks is taken at its widest."""
+        return self.text_width_mm[paper] * table.get(key, max(table.values()))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A photo in its place: where it is named, and the box it is fitted into."""
+
+    path: Path
+    file: Path  # the file that names it (article or manifest)
+    line: int | None
+    key: KeyPath
+    width_mm: float
+    max_height_mm: float | None
+    advice: str
+
+
+def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout,
+                           profiles: Iterable[Profile]) -> list[Problem]:
+    """Raise the photos too coarse for print; return those too coarse for screen."""
+    errors, warnings = [], []
+    needs = sorted(((profile.min_image_dpi or profile.image_dpi or 0, profile.is_print)
+                    for profile in profiles), key=lambda need: not need[1])
+    for placed in _placements(issue, sections, layout.photo_sizes, issue.paper):
+        if not is_raster(placed.path) or not placed.path.is_file():
+            continue  # vector art has no resolution; a missing file is reported elsewhere
+        pixels = original_size(placed.path)
+        width, height = _fitted(pixels, placed.width_mm, placed.max_height_mm)
+        dpi = pixels[0] / (width / MM_PER_INCH)
+        for minimum, printing in needs:
+            if round(dpi) < minimum:
+                problem = _problem(placed, issue.folder, pixels, (width, height), dpi, minimum,
+                                   printing)
+                (errors if printing else warnings).append(problem)
+                break
+    if errors:
+        raise BulletinError(errors)
+    return warnings
+
+
+def _fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
+            ) -> tuple[float, float]:
+    """The photo scaled to the box's width, and down again if taller than allowed."""
+    ratio = pixels[1] / pixels[0]
+    width, height = width_mm, width_mm * ratio
+    if max_height_mm is not None and height > max_height_mm:
+        width, height = max_height_mm / ratio, max_height_mm
+    return width, height
+
+
+def _placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: PhotoSizes,
+                paper: str) -> Iterator[_Placed]:
+    for index, entry in enumerate(sections):
+        for article in entry.articles:
+            for figure in article.figures:
+                yield _figure_placement(figure, article.source, sizes, paper)
+        columns = str(entry.section.columns)
+        narrower = [name for name, share in sizes.gallery.items()
+                    if share < sizes.gallery.get(columns, max(sizes.gallery.values()))]
+        advice = (f"在 issue.yaml 中把该栏目改为每行 {narrower[-1]} 张（columns: {narrower[-1]}），"
+                  if narrower else "")
+        for photo in entry.section.photos:
+            key = photo.key or ("sections", index, "photos")
+            yield _Placed(issue.folder / photo.file, issue.manifest, photo.line, key,
+                          sizes.box(sizes.gallery, columns, paper), sizes.gallery_height_mm,
+                          advice)
+
+
+def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, paper: str) -> _Placed:
+    if figure.placement == "inline":  # inside a line of text: at most the text block's width
+        return _Placed(figure.path, article, figure.line, (), sizes.text_width_mm[paper], None, "")
+    if figure.placement == "row":
+        width = sizes.box(sizes.row, str(figure.row_size), paper)
+        smaller = [name for name, share in sizes.figure.items()
+                   if sizes.text_width_mm[paper] * share < width]
+        advice = (f"把并排的图片各自单独成段并加 {{.{smaller[-1]}}}，" if smaller else "")
+        return _Placed(figure.path, article, figure.line, (), width, sizes.row_max_height_mm,
+                       advice)
+    width = sizes.box(sizes.figure, figure.placement, paper)
+    smaller = [name for name, share in sizes.figure.items()
+               if sizes.text_width_mm[paper] * share < width]
+    advice = f"缩小置入宽度（在图片后加 {'或'.join(f'{{.{name}}}' for name in smaller)}），" \
+        if smaller else ""
+    return _Placed(figure.path, article, figure.line, (), width, sizes.figure_max_height_mm,
+                   advice)
+
+
+def _problem(placed: _Placed, issue_folder: Path, pixels: tuple[int, int],
+             size: tuple[float, float], dpi: float, minimum: int, printing: bool) -> Problem:
+    shown = placed.path.relative_to(issue_folder).as_posix() \
+        if placed.path.is_relative_to(issue_folder) else str(placed.path)
+    needed = math.ceil(minimum * size[0] / MM_PER_INCH)
+    message = (f"图片 “{shown}”（{pixels[0]}×{pixels[1]} 像素）置入 {size[0]:.0f}×{size[1]:.0f} mm，"
+               f"有效分辨率仅 {dpi:.0f} dpi，{'印刷' if printing else '屏幕'}至少需要 {minimum} dpi："
+               f"请{placed.advice}{'或' if placed.advice else ''}换用更大的原图"
+               f"（按此宽度至少需要 {needed} 像素宽）")
+    return Problem(message, placed.file, placed.line, placed.key)
