@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pdfplumber
 import pytest
 from pdfread import read_pages, squash
+from PIL import Image
 
 from bulletin_pdf.articles import BylineGroup, byline_groups, load_article
 from bulletin_pdf.errors import BulletinError
@@ -83,3 +85,21 @@ def test_non_utf8_article_is_an_error(project, capsys):
     (project.issue / "articles" / "b.md").write_bytes("---\ntitle: 标题\n---\n正文\n".encode("gbk"))
     assert project.build() == 2
     assert "articles/b.md：文件不是 UTF-8 编码" in capsys.readouterr().err
+
+
+def test_image_with_spaces_and_parentheses_in_angle_brackets(project):
+    """CommonMark's `<…>` destination: the photo is placed, its description is the caption."""
+    photo = project.issue / "articles" / "images" / "开班 合影 (1).jpg"
+    photo.parent.mkdir(parents=True)
+    Image.new("RGB", (3000, 2000), (90, 120, 150)).save(photo, quality=70)
+    project.write("articles/b.md", "---\ntitle: 第二篇\n---\n\n第一段。\n\n"
+                                   "![开班**合影**](<images/开班 合影 (1).jpg>)\n")
+    assert project.build() == 0
+    with pdfplumber.open(project.pdf) as pdf:
+        pages = [page for page in pdf.pages if page.images]
+        assert len(pages) == 1 and len(pages[0].images) == 1
+        caption = [char for char in pages[0].chars if char["text"] in "开班合影"
+                   and char["top"] > pages[0].images[0]["bottom"]]
+        assert "".join(char["text"] for char in caption) == "开班合影"
+        # The emphasis of the description is kept in the caption: 合影 in a bolder face.
+        assert caption[2]["fontname"] != caption[0]["fontname"]

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from conftest import MINIMAL_MANIFEST, ROOT, Project
+from pdfread import read_pages, squash
 
 GOOD_PDF = b"%PDF-1.7 a good PDF from an earlier build\n"
 
@@ -113,6 +114,8 @@ def test_every_problem_of_a_run_is_reported_together(project, capsys):
     ("![图](file:///etc/passwd)", "引用了 file: 地址 “file:///etc/passwd”"),
     ("![图](/etc/hosts)", "引用了绝对路径或其他地址 “/etc/hosts”"),
     ("[点我](javascript:alert(1))", "引用了绝对路径或其他地址 “javascript:alert(1)”"),
+    # The `)` before Chinese text is not punctuation to normalise: the link is still checked.
+    ("[点击这里](javascript:void(0))。", "引用了绝对路径或其他地址 “javascript:void(0)”"),
     ("[文件](b.md)", "链接 “b.md” 指向文件"),
     ("![图](../../../fonts/fonts.yaml)", "引用 “../../../fonts/fonts.yaml” 指向期刊文件夹之外"),
     ("![图](images/missing.jpg)", "图片 “images/missing.jpg” 不存在"),
@@ -121,6 +124,31 @@ def test_references_outside_the_issue_are_refused(project, capsys, reference, me
     project.write("articles/b.md", f"---\ntitle: 第二篇\n---\n\n第一段。\n\n图片 {reference} 在此。\n")
     error = failed_build(project, capsys)
     assert f"articles/b.md:7：{message}" in error
+
+
+@pytest.mark.parametrize(("markdown", "shown", "advice"), [
+    ("![开班合影](images/开班 合影 (1).jpg)", "“![开班合影](images/开班 合影 (1).jpg)”",
+     "路径含空格或括号时请写在尖括号中"),
+    ("见[链接](#第 二节)。", "“[链接](#第 二节)”", "地址含空格或括号时请写在尖括号中"),
+    ("如正文所述[^9]。", "“[^9]” 是没有对应定义的脚注标记", "请在文末写上脚注"),
+    ("见[上文][未定义]。", "“[上文][未定义]” 像引用式链接", "请补上定义"),
+    ("**一是加强学习 **然后。", "“**” 没有配对成加粗或强调", "确要印出这些符号时"),
+    ("文件名 a__b 里的下划线。", "“__” 没有配对成加粗或强调", "确要印出这些符号时"),
+    ("代码写作 `print(1)。", "反引号 “`” 没有配对成代码", "代码请写在一对反引号之间"),
+])
+def test_markdown_left_in_the_printed_text_is_an_error(project, capsys, markdown, shown, advice):
+    project.write("articles/b.md", f"---\ntitle: 第二篇\n---\n\n第一段。\n\n{markdown}\n")
+    error = failed_build(project, capsys)
+    problem = next(line for line in error.splitlines() if shown in line)
+    assert "issues/test/articles/b.md:7：" in problem and advice in problem
+
+
+def test_escaped_markdown_is_printed_as_written(project):
+    project.write("articles/b.md", "---\ntitle: 第二篇\n---\n\n"
+                                   "确要印出星号时写 \\*\\*，反引号写 \\`。\n")
+    assert project.build() == 0
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert "确要印出星号时写**，反引号写`。" in text
 
 
 def test_layout_resources_outside_allowed_folders_stop_the_build(project, capsys):

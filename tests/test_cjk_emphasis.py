@@ -4,11 +4,16 @@ testcases/ and implementers-tips.md), and CommonMark unchanged outside CJK text.
 from __future__ import annotations
 
 import itertools
+import re
+import subprocess
 
+import pdfplumber
 import pytest
+from conftest import SAMPLE_ISSUE
 from markdown_it import MarkdownIt
 
 from bulletin_pdf.cjk_emphasis import cjk_emphasis_plugin, is_cjk_character
+from bulletin_pdf.normalize import is_han
 
 FRIENDLY = MarkdownIt("commonmark").use(cjk_emphasis_plugin)
 COMMONMARK = MarkdownIt("commonmark")
@@ -136,3 +141,19 @@ def test_cjk_characters():
     assert not any(is_cjk_character(char) for char in "a1.,«“”‘’😀⌚\u00a0")
     assert is_cjk_character("\u4dc0")  # a hexagram: wide since Unicode 16
     assert is_cjk_character("\U0002ebf0") and not is_cjk_character("\U0001f300")  # unassigned
+
+
+def test_the_sample_prints_bold_where_its_authors_meant_it(sample_pdf):
+    """The sample's `**…**` (many closing after a full-width mark) are bold, none printed."""
+    text = subprocess.run(["pdftotext", str(sample_pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "*" not in text
+    phrases = [re.sub(r"[^\u4e00-\u9fff]", "", match) for path in SAMPLE_ISSUE.glob("articles/*.md")
+               for match in re.findall(r"\*\*(.+?)\*\*", path.read_text(encoding="utf-8"))]
+    assert len(phrases) == 19
+    with pdfplumber.open(sample_pdf) as pdf:  # bold Chinese characters; | for the rest
+        bold = "".join(("" if not is_han(char["text"]) else char["text"])
+                       if "Bold" in char["fontname"] else "|"
+                       for page in pdf.pages for char in page.chars)
+    missing = [phrase for phrase in phrases if phrase not in bold]
+    assert not missing

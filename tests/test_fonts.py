@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pdfplumber
 import pytest
+from conftest import MINIMAL_MANIFEST
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from pdfread import fonts, read_pages, squash
+from PIL import Image
 
+from bulletin_pdf.cli import main
 from bulletin_pdf.errors import BulletinError
 from bulletin_pdf.fonts import load_fonts
 
@@ -121,3 +125,106 @@ def test_characters_missing_from_a_role_font_are_reported_before_layout(project,
     # Front matter too, in the role that prints it: names are set in 楷体, which has 堃.
     assert "articles/b.md:3" not in error
     assert not project.pdf.exists()
+
+
+def project_characters(project, *extra: str) -> str:
+    """Every character of the throw-away project's files: a font covering all its text."""
+    text = "".join(path.read_text(encoding="utf-8") for path in project.issue.rglob("*")
+                   if path.suffix in (".md", ".yaml"))
+    return "".join(sorted(set(text + "".join(extra)))) + "（）、/·"
+
+
+def test_coverage_checks_the_text_as_printed_after_normalisation(project, capsys):
+    """`--` prints as `——`: a font with the hyphen but no dash fails, at the `--`."""
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n"
+                                   "正文--破折号，\"引号\"。\n")
+    font_text = project_characters(project).replace("—", "").replace("“", "").replace("”", "")
+    make_font(project.root / "fonts" / "song.ttf", "Test Song", font_text)
+    replace_role(project, "body", "      - file: song.ttf\n")
+    assert project.build() == 2
+    error = capsys.readouterr().err
+    assert "articles/b.md:6：第 3 列的字符 “—”（U+2014）不在正文（宋体）字体 Test Song 中" in error
+    assert "articles/b.md:6：第 9 列的字符 ““”（U+201C）" in error
+    assert "articles/b.md:6：第 12 列的字符 “””（U+201D）" in error
+    assert "“-”" not in error and "“\"”" not in error  # what the source has is not printed
+
+
+def test_every_missing_character_is_reported_at_once_with_its_other_places(project, capsys):
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\n---\n\n张堃与王𠮷。\n\n又见张堃，再见张堃。\n")
+    project.write("articles/c.md", "---\nauthors: [赵六]\n---\n\n龘。\n")
+    font_text = project_characters(project).replace("堃", "").replace("𠮷", "").replace("龘", "")
+    make_font(project.root / "fonts" / "song.ttf", "Test Song", font_text)
+    replace_role(project, "body", "      - file: song.ttf\n")
+    assert project.build() == 2
+    error = capsys.readouterr().err
+    assert "发现 3 个问题" in error
+    assert "articles/b.md:5：第 2 列的字符 “堃”（U+5803）不在正文（宋体）字体 Test Song 中" in error
+    assert "（本文件另有 2 处，在第 7 行）" in error
+    assert "articles/b.md:5：第 5 列的字符 “𠮷”（U+20BB7）" in error
+    assert "articles/c.md:5：第 1 列的字符 “龘”（U+9F98）" in error
+
+
+def test_a_name_is_never_printed_in_two_typefaces(project, capsys):
+    """A name character only the fallback font has would mix two 楷体 in one name."""
+    text = project_characters(project, "王𠮷一二三小标题（）") .replace("𠮷", "")
+    make_font(project.root / "fonts" / "kai.ttf", "Test Kai", text)
+    replace_role(project, "kai", "      - family: Test Kai\n      - family: LXGW WenKai\n")
+    article = "---\ntitle: 第二篇文章\nauthors: [王𠮷]\n---\n\n## （一）小标题𠮷\n\n正文。\n"
+    project.write("articles/b.md", article)
+    assert project.build() == 2
+    error = capsys.readouterr().err
+    assert ("articles/b.md:3：第 12 列的人名 “王𠮷” 中的 “𠮷”（U+20BB7）不在署名、副标题、二级小标题（楷体）"
+            "的首选字体 Test Kai 中：后备字体 LXGW WenKai 虽有此字") in error
+    assert "articles/b.md:6" not in error  # a heading may take a character from the fallback
+    # Without the name it builds, and the heading shows what the rule prevents for names.
+    project.write("articles/b.md", article.replace("authors: [王𠮷]\n", ""))
+    assert project.build() == 0
+    with pdfplumber.open(project.pdf) as pdf:
+        chars = [char for page in pdf.pages for char in page.chars if char["text"] in "小标题𠮷"]
+    fonts_of = {char["text"]: char["fontname"] for char in chars}
+    assert fonts_of["小"].endswith("+Test-Kai") and "WenKai" in fonts_of["𠮷"]
+
+
+def test_gallery_captions_are_checked_in_the_caption_font(project, capsys):
+    photo = project.issue / "gallery" / "a.jpg"
+    photo.parent.mkdir(parents=True)
+    Image.new("RGB", (3000, 2000), (90, 120, 150)).save(photo, quality=70)
+    project.write("issue.yaml", MINIMAL_MANIFEST + "  - title: 学习掠影\n    kind: gallery\n"
+                  "    photos:\n      - file: gallery/a.jpg\n        caption: 合影\ue000留念\n")
+    assert project.build() == 2
+    assert ("issue.yaml:20：第 20 列的字符 “\ue000”（U+E000）不在署名、副标题、二级小标题（楷体）字体 "
+            "LXGW WenKai 中") in capsys.readouterr().err
+
+
+def test_a_font_candidate_not_found_is_named_unless_marked_optional(project, capsys):
+    assert project.build() == 0
+    assert "警告" not in capsys.readouterr().err  # the sample's licensed fonts are optional
+    replace_role(project, "kai", "      - family: Test Kai GB2312\n      - family: LXGW WenKai\n")
+    lines = (project.root / "fonts" / "fonts.yaml").read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, 1) if "Test Kai GB2312" in text)
+    assert project.build("--force") == 0
+    assert (f"警告：fonts/fonts.yaml:{line}：roles.kai.fonts[0]：字体 “Test Kai GB2312” 未找到"
+            "（未安装，也不在 fonts/ 中），已跳过。它若只是未安装时可以跳过的首选字体，请加 optional: true"
+            in capsys.readouterr().err.replace(str(project.root) + "/", ""))
+    replace_role(project, "kai", "      - family: Test Kai GB2312\n        optional: true\n"
+                                 "      - family: LXGW WenKia\n        optional: true\n"
+                                 "      - family: LXGW WenKai\n")
+    assert project.build("--force") == 0
+    error = capsys.readouterr().err
+    assert "Test Kai GB2312" not in error
+    assert "roles.kai.fonts[1]：字体 “LXGW WenKia” 未找到（未安装，也不在 fonts/ 中），已跳过：" \
+           "是否想写 “LXGW WenKai”？" in error
+
+
+def test_fonts_command_lists_the_font_each_role_uses(project, capsys):
+    make_font(project.root / "fonts" / "kai.ttf", "Test Kai", "（）文图/张炜李四王五赵六")
+    replace_role(project, "kai", "      - family: 楷体_GB2312\n        optional: true\n"
+                                 "      - family: Test Kai\n      - family: LXGW WenKai\n")
+    assert main(["fonts", str(project.issue)]) == 0
+    out = capsys.readouterr().out
+    kai = out[out.index("  kai："):out.index("  fangsong：")]
+    assert kai.splitlines()[1].startswith("    使用：Test Kai（400，")
+    assert kai.splitlines()[1].endswith("fonts/kai.ttf）")
+    assert kai.splitlines()[2].startswith("    后备：LXGW WenKai（400，")
+    assert kai.splitlines()[3] == "    未找到，已跳过：楷体_GB2312"
+    assert "  fangsong：版记等（仿宋，可选）\n    无可用字体，使用 body 角色的字体" in out

@@ -190,7 +190,8 @@ def read_article(path: Path, rules: Iterable[str]) -> ArticleSource:
     if meta is not None:
         _read_front_matter(article, meta, rules)
     for inline in inline_texts(article.tokens, file, parts.body_first_line):
-        for (line, _), message in leftovers(inline, file):
+        for line, message in dict.fromkeys((line, message) for (line, _), message
+                                           in leftovers(inline, file)):
             problems.add(message, path, line)
         normalised = normalise_source(inline.source, file, rules)
         write_back(inline, normalised)

@@ -93,8 +93,8 @@ def _problem(gap: _Gap, places: list[Place], font: RoleFont) -> Problem:
     else:
         first, fallbacks = font.families[0], "、".join(font.families[1:])
         message = (f"{where}人名 “{gap.name}” 中的 {code}不在{font.label}的首选字体 {first} 中：后备字体"
-                   f" {fallbacks} 虽有此字，但一个名字会印成两种字体。请换用含此字的{font.label}字体"
-                   "（如 GBK 或 GB18030 字库），写在 fonts/fonts.yaml 该角色的最前面")
+                   f" {fallbacks} 虽有此字，但一个名字会印成两种字体：请在 fonts/fonts.yaml 中把含此字的"
+                   f"字体（如 GBK 或 GB18030 字库）写在 {font.role} 角色的最前面")
     if others:
         lines = "、".join(dict.fromkeys(str(other[0]) for other in others))
         message += f"（本文件另有 {len(others)} 处，在第 {lines} 行）"

@@ -225,13 +225,16 @@ def join_text(md: MarkdownIt, tokens: list[Token]) -> None:
 
 # Markdown that did not take effect -------------------------------------
 
+# The rest of a link's or image's parentheses, shown in the message (one level of
+# parentheses inside, as in `(1)`).
+DESTINATION = r"(?:[^()\n\0]|\([^()\n\0]*\))*\)?"
 LEFTOVERS = (
-    (re.compile(r"!\[[^\]\n\0]*\]\([^)\n\0]*\)?"),
+    (re.compile(rf"!\[[^\]\n\0]*\]\({DESTINATION}"),
      "“{}” 是没有生效的图片标记，会原样印出：路径含空格或括号时请写在尖括号中，"
      "如 ![说明](<images/开班 合影 (1).jpg>)"),
     (re.compile(r"\[\^[^\]\n\0]+\]"),
      "“{}” 是没有对应定义的脚注标记，会原样印出：请在文末写上脚注，如 [^1]: 脚注内容"),
-    (re.compile(r"\[[^\]\n\0]*\]\([^)\n\0]*\)?"),
+    (re.compile(rf"\[[^\]\n\0]*\]\({DESTINATION}"),
      "“{}” 是没有生效的链接标记，会原样印出：地址含空格或括号时请写在尖括号中，如 [文字](<#锚点>)；"
      "不需要链接时请去掉方括号与圆括号"),
     (re.compile(r"\[[^\]\n\0]+\]\[[^\]\n\0]*\]"),

@@ -70,8 +70,8 @@ class PhotoSizes:
 
 
 @dataclass(frozen=True)
-class _Placed:
-    """A photo in its place: where it is named, and the box it is fitted into."""
+class Placed:
+    """A photo in its place: where it is named, and the largest box it is fitted into."""
 
     path: Path
     file: Path  # the file that names it (article or manifest)
@@ -88,11 +88,11 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     errors, warnings = [], []
     needs = sorted(((profile.min_image_dpi or profile.image_dpi or 0, profile.is_print)
                     for profile in profiles), key=lambda need: not need[1])
-    for placed in _placements(issue, sections, layout.photo_sizes, issue.paper):
+    for placed in placements(issue, sections, layout.photo_sizes, issue.paper):
         if not is_raster(placed.path) or not placed.path.is_file():
             continue  # vector art has no resolution; a missing file is reported elsewhere
         pixels = original_size(placed.path)
-        width, height = _fitted(pixels, placed.width_mm, placed.max_height_mm)
+        width, height = fitted(pixels, placed.width_mm, placed.max_height_mm)
         dpi = pixels[0] / (width / MM_PER_INCH)
         for minimum, printing in needs:
             if round(dpi) < minimum:
@@ -105,7 +105,7 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     return warnings
 
 
-def _fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
+def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
             ) -> tuple[float, float]:
     """The photo scaled to the box's width, and down again if taller than allowed."""
     ratio = pixels[1] / pixels[0]
@@ -115,8 +115,8 @@ def _fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | Non
     return width, height
 
 
-def _placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: PhotoSizes,
-                paper: str) -> Iterator[_Placed]:
+def placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: PhotoSizes,
+                paper: str) -> Iterator[Placed]:
     for index, entry in enumerate(sections):
         for article in entry.articles:
             for figure in article.figures:
@@ -128,31 +128,31 @@ def _placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: Phot
                   if narrower else "")
         for photo in entry.section.photos:
             key = photo.key or ("sections", index, "photos")
-            yield _Placed(issue.folder / photo.file, issue.manifest, photo.line, key,
+            yield Placed(issue.folder / photo.file, issue.manifest, photo.line, key,
                           sizes.box(sizes.gallery, columns, paper), sizes.gallery_height_mm,
                           advice)
 
 
-def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, paper: str) -> _Placed:
+def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, paper: str) -> Placed:
     if figure.placement == "inline":  # inside a line of text: at most the text block's width
-        return _Placed(figure.path, article, figure.line, (), sizes.text_width_mm[paper], None, "")
+        return Placed(figure.path, article, figure.line, (), sizes.text_width_mm[paper], None, "")
     if figure.placement == "row":
         width = sizes.box(sizes.row, str(figure.row_size), paper)
         smaller = [name for name, share in sizes.figure.items()
                    if sizes.text_width_mm[paper] * share < width]
         advice = (f"把并排的图片各自单独成段并加 {{.{smaller[-1]}}}，" if smaller else "")
-        return _Placed(figure.path, article, figure.line, (), width, sizes.row_max_height_mm,
+        return Placed(figure.path, article, figure.line, (), width, sizes.row_max_height_mm,
                        advice)
     width = sizes.box(sizes.figure, figure.placement, paper)
     smaller = [name for name, share in sizes.figure.items()
                if sizes.text_width_mm[paper] * share < width]
     advice = f"缩小置入宽度（在图片后加 {'或'.join(f'{{.{name}}}' for name in smaller)}），" \
         if smaller else ""
-    return _Placed(figure.path, article, figure.line, (), width, sizes.figure_max_height_mm,
+    return Placed(figure.path, article, figure.line, (), width, sizes.figure_max_height_mm,
                    advice)
 
 
-def _problem(placed: _Placed, issue_folder: Path, pixels: tuple[int, int],
+def _problem(placed: Placed, issue_folder: Path, pixels: tuple[int, int],
              size: tuple[float, float], dpi: float, minimum: int, printing: bool) -> Problem:
     shown = placed.path.relative_to(issue_folder).as_posix() \
         if placed.path.is_relative_to(issue_folder) else str(placed.path)
