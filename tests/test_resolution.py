@@ -50,9 +50,9 @@ def test_check_finds_a_low_resolution_photo_with_its_line_and_what_to_do(project
     dpi = width / (A4_TEXT_WIDTH_MM / 25.4)
     needed = math.ceil(300 * A4_TEXT_WIDTH_MM / 25.4)
     assert (f"issues/test/articles/b.md:{line}：图片 “articles/images/low.jpg”（{width}×{height} 像素）"
-            f"置入 {A4_TEXT_WIDTH_MM}×{placed_height:.0f} mm，有效分辨率仅 {dpi:.0f} dpi，印刷至少需要 300 dpi："
-            f"请缩小置入宽度（在图片后加 {{.half}}或{{.third}}），或换用更大的原图（按此宽度至少需要 {needed} 像素宽）"
-            ) in error
+            f"置入 {A4_TEXT_WIDTH_MM}×{placed_height:.0f} mm，有效分辨率仅 {dpi:.0f} dpi，"
+            "印刷至少需要 300 dpi：请缩小置入宽度（在图片后加 {.half}或{.third}），"
+            f"或换用更大的原图（按此宽度至少需要 {needed} 像素宽）") in error
     assert not (project.root / "build").exists()
     # Screen alone: below its 150 dpi only a warning.
     assert check(project, "--profile", "screen") == 0
@@ -82,7 +82,8 @@ def test_a_gallery_photo_names_its_manifest_entry(project, capsys):
     line = manifest.splitlines().index("      - file: gallery/low.jpg") + 1
     assert check(project) == 2
     error = capsys.readouterr().err
-    assert f"issues/test/issue.yaml:{line}：sections[2].photos[1]：图片 “gallery/low.jpg”（640×427 像素）" in error
+    assert (f"issues/test/issue.yaml:{line}：sections[2].photos[1]："
+            "图片 “gallery/low.jpg”（640×427 像素）") in error
     assert "请在 issue.yaml 中把该栏目改为每行 3 张（columns: 3），或换用更大的原图" in error
     assert "fine.jpg" not in error
 
@@ -144,7 +145,8 @@ def test_bad_photo_sizes_in_the_layout_are_reported(project, capsys):
                 if content.startswith("  figure: "))
     assert check(project) == 2
     error = capsys.readouterr().err
-    assert f"layout.yaml:{line}：photo_sizes.figure：full：占版心宽的比例应在 0 与 1 之间，而不是 1.5" in error
+    assert (f"layout.yaml:{line}：photo_sizes.figure：full："
+            "占版心宽的比例应在 0 与 1 之间，而不是 1.5") in error
     layout.write_text(text.replace("text_width_mm: {A4: 156, A5: 110}", "text_width_mm: {A4: 156}"),
                       encoding="utf-8")
     assert check(project) == 2
