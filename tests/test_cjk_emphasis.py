@@ -6,13 +6,15 @@ from __future__ import annotations
 import itertools
 import re
 import subprocess
+from pathlib import Path
 
 import pdfplumber
 import pytest
-from conftest import SAMPLE_ISSUE
+from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
 from markdown_it import MarkdownIt
 
 from bulletin_pdf.cjk_emphasis import cjk_emphasis_plugin, is_cjk_character
+from bulletin_pdf.cli import main
 from bulletin_pdf.normalize import is_han
 
 FRIENDLY = MarkdownIt("commonmark").use(cjk_emphasis_plugin)
@@ -143,17 +145,43 @@ def test_cjk_characters():
     assert is_cjk_character("\U0002ebf0") and not is_cjk_character("\U0001f300")  # unassigned
 
 
-def test_the_sample_prints_bold_where_its_authors_meant_it(sample_pdf):
-    """The sample's `**…**` (many closing after a full-width mark) are bold, none printed."""
-    text = subprocess.run(["pdftotext", str(sample_pdf), "-"], capture_output=True, text=True,
+def bold_phrases(articles: list[Path]) -> list[str]:
+    """The Chinese characters of every `**…**` in `articles`."""
+    return [re.sub(r"[^\u4e00-\u9fff]", "", match) for path in articles
+            for match in re.findall(r"\*\*(.+?)\*\*", path.read_text(encoding="utf-8"))]
+
+
+def assert_printed_bold(pdf_path: Path, phrases: list[str]) -> None:
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "*" not in text
-    phrases = [re.sub(r"[^\u4e00-\u9fff]", "", match) for path in SAMPLE_ISSUE.glob("articles/*.md")
-               for match in re.findall(r"\*\*(.+?)\*\*", path.read_text(encoding="utf-8"))]
-    assert len(phrases) == 19
-    with pdfplumber.open(sample_pdf) as pdf:  # bold Chinese characters; | for the rest
+    with pdfplumber.open(pdf_path) as pdf:  # bold Chinese characters; | for the rest
         bold = "".join(("" if not is_han(char["text"]) else char["text"])
                        if "Bold" in char["fontname"] else "|"
                        for page in pdf.pages for char in page.chars)
-    missing = [phrase for phrase in phrases if phrase not in bold]
-    assert not missing
+    assert [phrase for phrase in phrases if phrase not in bold] == []
+
+
+def test_the_sample_prints_bold_where_its_authors_meant_it(sample_pdf):
+    """The sample's 19 `**…**` are bold and none is printed as asterisks."""
+    phrases = bold_phrases(list(SAMPLE_ISSUE.glob("articles/*.md")))
+    assert len(phrases) == 19
+    assert_printed_bold(sample_pdf, phrases)
+
+
+def test_the_sample_stays_bold_after_lint_fix(project):
+    """`lint --fix` writes `**科创飞地：**在`: a closing ** after a full-width mark, before a
+    letter — literal asterisks in CommonMark, bold with the CJK-friendly rule."""
+    sources = [path for path in sorted(SAMPLE_ISSUE.glob("articles/*.md"))
+               if "**" in path.read_text(encoding="utf-8")]
+    for source in sources:
+        project.write(f"articles/{source.name}", source.read_text(encoding="utf-8"))
+    listed = "".join(f"      - articles/{source.name}\n" for source in sources)
+    project.write("issue.yaml", MINIMAL_MANIFEST.split("sections:")[0]
+                  + f"sections:\n  - title: 学习交流\n    articles:\n{listed}")
+    assert main(["lint", "--fix", str(project.issue)]) == 0
+    fixed = [project.issue / "articles" / source.name for source in sources]
+    written = "".join(path.read_text(encoding="utf-8") for path in fixed)
+    assert re.search(r"[：，。]\*\*[\u4e00-\u9fff]", written)  # what CommonMark leaves as text
+    assert project.build() == 0
+    assert_printed_bold(project.pdf, bold_phrases(fixed))
