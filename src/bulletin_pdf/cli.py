@@ -30,7 +30,7 @@ from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
 from .preflight import preflight
-from .resolution import check_photo_resolution
+from .resolution import CoarsePhotos, check_photo_resolution
 from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
@@ -82,14 +82,16 @@ class Prepared:
     fonts: FontSet
     layout: Layout
     profile_names: tuple[str, ...]  # the outputs to make
-    photo_warnings: tuple[Problem, ...] = ()  # too coarse for screen, not for print
+    photos: CoarsePhotos  # too coarse for print (errors) or for screen
 
 
-def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None = None
-            ) -> Prepared:
+def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None = None,
+            print_photos_fatal: bool = True) -> Prepared:
     """Every stage short of WeasyPrint; `check` stops here.
 
     `profile`: "screen", "print", "all", or None for the layout's default outputs.
+    `print_photos_fatal`: photos too coarse for print stop here; otherwise only the print
+    output fails on them (a build still makes the screen PDF).
     """
     project = find_project(issue_folder)
     say("读取期刊清单…")
@@ -105,11 +107,13 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
     for warning in fonts.warnings if fonts else ():
         print(f"警告：{warning}", file=sys.stderr)
     names = _profile_names(profile, layout) if layout else ()
-    photo_warnings = None
+    photos = CoarsePhotos()
     if layout and sections is not None:
         say("按置入尺寸检查照片分辨率…")
-        photo_warnings = _collecting(problems, check_photo_resolution, issue, sections, layout,
-                                     [layout.profiles[name] for name in names])
+        photos = check_photo_resolution(issue, sections, layout,
+                                        [layout.profiles[name] for name in names])
+        if print_photos_fatal:
+            problems.extend(photos.errors)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
@@ -117,7 +121,7 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
     problems.raise_if_any()
-    return Prepared(project, issue, sections, fonts, layout, names, tuple(photo_warnings or ()))
+    return Prepared(project, issue, sections, fonts, layout, names, photos)
 
 
 def _profile_names(choice: str | None, layout: Layout) -> tuple[str, ...]:
@@ -140,7 +144,7 @@ def command_build(args: argparse.Namespace) -> int:
         print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
               "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
     # Photos too coarse for screen are reported by the layout itself, at their measured size.
-    prepared = prepare(args.issue, say, args.profile)
+    prepared = prepare(args.issue, say, args.profile, print_photos_fatal=False)
     names = prepared.profile_names
 
     profiles = [_override(prepared.layout.profiles[name], args) for name in names]
@@ -245,6 +249,8 @@ def _output_path(prepared: Prepared, profile: Profile, output: Path | None,
 def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argparse.Namespace,
                   say: Callable[[str], None]) -> None:
     """Render, finish and preflight one profile; the PDF appears only if all of it passes."""
+    if profile.is_print and prepared.photos.errors:
+        raise BulletinError(prepared.photos.errors)
     started = time.perf_counter()
     issue = prepared.issue
     cache = prepared.project.cache
@@ -294,7 +300,7 @@ def command_check(args: argparse.Namespace) -> int:
     prepared = prepare(args.issue, _progress(args.quiet), args.profile)
     for profile in prepared.layout.profiles.values():  # the templates render for every profile
         render_html(prepared.issue, prepared.sections, prepared.fonts, prepared.layout, profile)
-    for warning in prepared.photo_warnings:
+    for warning in prepared.photos.warnings:
         print(f"警告：{warning}", file=sys.stderr)
     print(f"字体：{'；'.join(_role_summary(role) for role in prepared.fonts.roles.values())}")
     print(f"检查通过：{display_path(args.issue)}（{'、'.join(prepared.profile_names)}）")

@@ -6,8 +6,9 @@ width per paper, the share of it a figure, a row of figures or a gallery
 photo takes, and the heights that cap them. From the photo's pixel size
 (EXIF rotation applied) we compute the largest size it can be placed at, so
 the lowest effective resolution it can print with. Below the print profile's
-`min_image_dpi` that is an error, below the screen profile's resolution a
-warning, each naming the article line (or the gallery entry) and what to do.
+`min_image_dpi` that is an error (of the print output only), below the screen
+profile's resolution a warning, each naming the article line (or the gallery
+entry) and what to do.
 The build measures the placed images again after layout (pdf.py), as a
 backstop for what this declaration cannot foresee.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BulletinError, KeyPath, Problem
+from .errors import KeyPath, Problem
 from .images import is_raster, original_size
 from .schema import Field, Invalid, Schema, positive_number, positive_numbers
 
@@ -82,10 +83,19 @@ class Placed:
     advice: str
 
 
+@dataclass(frozen=True)
+class CoarsePhotos:
+    """Photos below the print resolution (errors) and below the screen's (warnings)."""
+
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+
 def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout,
-                           profiles: Iterable[Profile]) -> list[Problem]:
-    """Raise the photos too coarse for print; return those too coarse for screen."""
-    errors, warnings = [], []
+                           profiles: Iterable[Profile]) -> CoarsePhotos:
+    """Each photo against the strictest of `profiles` it fails."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
     needs = sorted(((profile.min_image_dpi or profile.image_dpi or 0, profile.is_print)
                     for profile in profiles), key=lambda need: not need[1])
     for placed in placements(issue, sections, layout.photo_sizes, issue.paper):
@@ -100,9 +110,7 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
                                    printing)
                 (errors if printing else warnings).append(problem)
                 break
-    if errors:
-        raise BulletinError(errors)
-    return warnings
+    return CoarsePhotos(tuple(errors), tuple(warnings))
 
 
 def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
