@@ -89,3 +89,22 @@ def test_unknown_typography_key_is_reported(project, capsys):
     project.write("issue.yaml", MINIMAL_MANIFEST + "typography:\n  quote: false\n")
     assert project.build() == 2
     assert "typography.quote：未知的键 “quote”，是否想写 “quotes”？" in capsys.readouterr().err
+
+
+def test_edits_the_source_does_not_spell_out_are_left_to_a_person(project, capsys):
+    """An escape or a folded YAML value is normalised by the build; lint cannot rewrite it."""
+    source = ("---\ntitle: >-\n  案例教学:\n  莫德纳\nauthors: [张 炜]\n---\n\n"
+              "他说\\\"好\\\"，然后走了,真的。\n")
+    path = project.write("articles/b.md", source)
+    assert main(["lint", "--fix", str(project.issue)]) == 1
+    captured = capsys.readouterr()
+    by_hand = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
+    assert f"issues/test/articles/b.md:2  punctuation  : → ：{by_hand}" in captured.out
+    assert f"issues/test/articles/b.md:8:4  quotes  \" → “{by_hand}" in captured.out
+    assert "issues/test/articles/b.md:8:13  punctuation  , → ，\n" in captured.out
+    assert f"issues/test/articles/b.md:2  spaces  ␣ → （删除）{by_hand}" in captured.out
+    assert "已修改 1 个文件，共 1 处" in captured.out and "另有 4 处须人工处理" in captured.err
+    assert path.read_text(encoding="utf-8") == source.replace("走了,", "走了，")
+    assert project.build() == 0
+    text = squash("".join(page.body + page.large for page in read_pages(project.pdf)))
+    assert "案例教学：莫德纳" in text and "他说“好”，然后走了，真的。" in text
