@@ -228,3 +228,18 @@ def test_fonts_command_lists_the_font_each_role_uses(project, capsys):
     assert kai.splitlines()[2].startswith("    后备：LXGW WenKai（400，")
     assert kai.splitlines()[3] == "    未找到，已跳过：楷体_GB2312"
     assert "  fangsong：版记等（仿宋，可选）\n    无可用字体，使用 body 角色的字体" in out
+
+
+def test_the_publisher_is_checked_where_the_colophon_prints_it(project, capsys):
+    """Without `printed_by` the 版记 names the publisher, in the colophon's 仿宋."""
+    project.write("issue.yaml", MINIMAL_MANIFEST + "colophon:\n  submit_to: [上级机关]\n")
+    make_font(project.root / "fonts" / "fang.ttf", "Test Fang", "上级机关报送发印年月日共份0123456789：")
+    replace_role(project, "fangsong", "      - file: fang.ttf\n")
+    assert project.build() == 2
+    error = capsys.readouterr().err
+    line = MINIMAL_MANIFEST.splitlines().index("publisher: 测试单位") + 1
+    assert (f"issue.yaml:{line}：第 12 列的字符 “测”（U+6D4B）"
+            "不在版记等（仿宋，可选）字体 Test Fang 中") in error
+    project.write("issue.yaml", MINIMAL_MANIFEST + "colophon:\n  submit_to: [上级机关]\n"
+                  "  printed_by: 上级机关\n")
+    assert project.build() == 0
