@@ -37,7 +37,11 @@ def test_output_option_chooses_the_file(project, tmp_path):
 
 def test_check_validates_without_writing(project, capsys):
     assert main(["check", "-q", str(project.issue)]) == 0
-    assert "检查通过" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "检查通过" in out and "（screen、print）" in out  # the outputs a build would make
+    # Which font each role uses: the licensed candidates are not installed here.
+    assert "字体：body Noto Serif CJK SC；heading Noto Sans CJK SC；" in out
+    assert "kai LXGW WenKai；fangsong 同 body" in out
     assert not (project.root / "build").exists()
     project.write("articles/b.md", "---\ntitle: [1]\n---\n")
     assert main(["check", "-q", str(project.issue)]) == 2
