@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
-from conftest import MINIMAL_MANIFEST
+from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
 from pdfread import read_pages, squash
 
 from bulletin_pdf.cli import main
-from bulletin_pdf.lint import lint_file, write_fix
+from bulletin_pdf.lint import count_by_rule, lint_file, write_fix
 from bulletin_pdf.normalize import RULES
 
 PASTED = ("---\ntitle: '案例教学: \"莫德纳\"速度何以可能?'\nauthors: [张 炜]\n---\n\n"
@@ -108,3 +109,25 @@ def test_edits_the_source_does_not_spell_out_are_left_to_a_person(project, capsy
     assert project.build() == 0
     text = squash("".join(page.body + page.large for page in read_pages(project.pdf)))
     assert "案例教学：莫德纳" in text and "他说“好”，然后走了，真的。" in text
+
+
+def test_the_fixed_sources_print_exactly_what_the_originals_print(project):
+    """`lint --fix` writes the build's own edits: the PDF's text does not change."""
+    chosen = ["jiaoliu-01-chedun.md", "jiaoliu-04-shengwu-yiyao.md", "jiaoliu-06-xuanchuan.md",
+              "ganwu-08-liguibao.md"]  # bold phrases, many quotes, unbalanced quotes
+    for name in chosen:
+        project.write(f"articles/{name}", (SAMPLE_ISSUE / "articles" / name).read_text("utf-8"))
+    listed = "".join(f"      - articles/{name}\n" for name in chosen)
+    project.write("issue.yaml", MINIMAL_MANIFEST.split("sections:")[0]
+                  + f"sections:\n  - title: 学习交流\n    untitled_articles: true\n"
+                  f"    articles:\n{listed}")
+    assert project.build() == 0
+    before = subprocess.run(["pdftotext", "-layout", str(project.pdf), "-"], capture_output=True,
+                            text=True, check=True).stdout
+    assert main(["lint", "--fix", str(project.issue)]) == 1  # two unbalanced quotes remain
+    assert main(["lint", str(project.issue)]) == 1 and count_by_rule(
+        [lint_file(project.issue / "articles" / name, frozenset(RULES)) for name in chosen]) == {}
+    assert project.build() == 0
+    after = subprocess.run(["pdftotext", "-layout", str(project.pdf), "-"], capture_output=True,
+                           text=True, check=True).stdout
+    assert after == before and "“" in after
