@@ -134,19 +134,6 @@ def positive_number(value: Any) -> float:
     return float(value)
 
 
-def positive_numbers(value: Any) -> dict[str, float]:
-    """`{A4: 156, A5: 110}`: a mapping of names to numbers greater than 0."""
-    if not isinstance(value, dict) or not value:
-        raise Invalid(f"应为“名称: 数”的映射，如 {{A4: 156, A5: 110}}，而不是 {_describe(value)}")
-    numbers = {}
-    for name, number in value.items():
-        try:
-            numbers[str(name)] = positive_number(number)
-        except Invalid as error:
-            raise Invalid(f"{name}：{error}") from None
-    return numbers
-
-
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"应为 true 或 false，而不是 {_describe(value)}")
@@ -169,6 +156,19 @@ def choice(*options: str) -> Check:
             raise Invalid(f"“{value}” 不是可选值；可选：{'、'.join(options)}")
         return str(value)
     return check
+
+
+def positive_numbers(value: Any) -> dict[str, float]:
+    """`{A4: 156, A5: 110}`: a mapping of names to numbers greater than 0."""
+    if not isinstance(value, dict) or not value:
+        raise Invalid(f"应为“名称: 数”的映射，如 {{A4: 156, A5: 110}}，而不是 {_describe(value)}")
+    numbers = {}
+    for name, number in value.items():
+        try:
+            numbers[str(name)] = positive_number(number)
+        except Invalid as error:
+            raise Invalid(f"{name}：{error}") from None
+    return numbers
 
 
 def _describe(value: Any) -> str:
