@@ -113,6 +113,14 @@ def manifest_texts(document: YamlDocument, file: Path) -> Iterator[PrintedText]:
         places = tuple((scalar.line, scalar.column + index if scalar.exact else None)
                        for index in range(len(text)))
         yield PrintedText(kind, text, file, places)
+        if key == ("publisher",) and _prints_publisher_in_colophon(document.data):
+            yield PrintedText("colophon", text, file, places)
+
+
+def _prints_publisher_in_colophon(data: object) -> bool:
+    """The 版记 names the publisher as its printer unless it names another."""
+    colophon = data.get("colophon") if isinstance(data, dict) else None
+    return isinstance(colophon, dict) and not colophon.get("printed_by")
 
 
 def _value_at(data: object, key: tuple[str | int, ...]) -> object:
