@@ -92,3 +92,12 @@ def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
                  "--profile", "screen"]) == 0
     return output
+
+
+@pytest.fixture(scope="session")
+def sample_print_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample issue for print (PDF/X-4): preflight is part of the build and passes."""
+    output = tmp_path_factory.mktemp("sample-print") / "sample-print.pdf"
+    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
+                 "--profile", "print"]) == 0
+    return output
