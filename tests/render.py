@@ -174,3 +174,19 @@ def render_cmyk(pdf: Path, page: int, resolution: float = 50) -> Image.Image:
         shown = document[page - 1]
         pixmap = shown.get_pixmap(colorspace=pymupdf.csCMYK, dpi=resolution, clip=shown.trimbox)
         return Image.frombytes("CMYK", (pixmap.width, pixmap.height), pixmap.samples)
+
+
+def main(arguments: list[str]) -> int:
+    """`python tests/render.py SCREEN.pdf PRINT.pdf`: list what prints unlike the screen."""
+    if len(arguments) != 2:
+        print("usage: python tests/render.py build/<issue>.pdf build/<issue>-print.pdf")
+        return 2
+    differences = print_differences(Path(arguments[0]), Path(arguments[1]))
+    print("\n".join(differences) or "print PDF looks like the screen PDF on every page and photo")
+    return 1 if differences else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
