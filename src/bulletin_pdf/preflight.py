@@ -20,7 +20,7 @@ import pikepdf
 
 from .imagedata import image_data_problems
 from .manifest import PAGE_MULTIPLE
-from .textscan import FontCache, content_owners, glyphs
+from .textscan import FontCache, Glyph, content_owners, glyphs
 
 MM = 72 / 25.4
 SAFE_ZONE = 3 * MM  # no text this close to the trim
@@ -118,7 +118,6 @@ def preflight(path: Path, profile: str = "screen", binding: str | None = None,
 
 def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
     seen: dict[tuple, FontInfo] = {}
-    notdef_pages: Counter[int] = Counter()
     for number, page in enumerate(pdf.pages, 1):
         for font in (font for _, resources in content_owners(page)
                      for font in resources.get("/Font", {}).values()):
@@ -131,11 +130,7 @@ def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
                            f"字体 {info.name} 是 Type 3 字体（位图或过程字体，印刷质量无法保证）", number)
             elif not info.embedded:
                 report.add("error", "fonts", f"字体 {info.name} 没有嵌入", number)
-        notdef_pages[number] = _count_notdef(page)
     report.fonts = sorted(seen.values(), key=lambda font: font.name)
-    for number, count in sorted(notdef_pages.items()):
-        if count:
-            report.add("error", "glyphs", f"有 {count} 处文字以 .notdef（缺字方框）显示", number)
 
 
 def _font_info(font: pikepdf.Dictionary) -> FontInfo:
@@ -152,35 +147,6 @@ def _font_info(font: pikepdf.Dictionary) -> FontInfo:
     if descriptor is not None and "/FontFile3" in descriptor:
         kind += f"/{str(descriptor.FontFile3.get('/Subtype', '/?'))[1:]}"
     return FontInfo(name, kind, embedded)
-
-
-def _count_notdef(page: pikepdf.Page) -> int:
-    """Glyph 0 shown with an Identity-encoded composite font: the missing-glyph box."""
-    fonts = page.obj.get("/Resources", {}).get("/Font", {})
-    count = 0
-    font = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        name = str(operator)
-        if name == "Tf":
-            font = fonts.get(str(operands[0]))
-        elif name in ("Tj", "TJ", "'", '"') and font is not None and _is_identity(font):
-            for string in _strings(operands):
-                data = bytes(string)
-                count += sum(1 for i in range(0, len(data) - 1, 2) if data[i:i + 2] == b"\0\0")
-    return count
-
-
-def _is_identity(font) -> bool:
-    return font.get("/Subtype") == pikepdf.Name.Type0 and str(
-        font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
-
-
-def _strings(operands):
-    for operand in operands:
-        if isinstance(operand, pikepdf.String):
-            yield operand
-        elif isinstance(operand, pikepdf.Array):
-            yield from (item for item in operand if isinstance(item, pikepdf.String))
 
 
 # PDF/X identification -----------------------------------------------------
@@ -457,37 +423,49 @@ def _sides(outside: tuple[float, ...]) -> str:
 
 def _check_text(page: pikepdf.Page, number: int, report: Report, printing: bool,
                 font_cache: FontCache) -> None:
-    """No text outside the page (any profile); for print, none within 3 mm of the trim,
-    text in CMYK, and black as K only."""
+    """Missing glyphs and text outside the page (any profile); for print, no text within
+    3 mm of the trim, text in CMYK, and black as K only."""
     visible, visible_name = _visible_page(page.obj)
     trim = _box(page.obj, "/TrimBox") if printing else None
     safe = (None if trim is None else
             (trim[0] + SAFE_ZONE, trim[1] + SAFE_ZONE, trim[2] - SAFE_ZONE, trim[3] - SAFE_ZONE))
-    outside_by_side: Counter[str] = Counter()
-    outside = near_trim = rich_black = rgb_text = 0
+    counts: Counter[str] = Counter()
+    sides: Counter[str] = Counter()  # glyphs outside the page, by the side they cross
     for glyph in glyphs(page, font_cache):
-        box = (glyph.x0, glyph.y0, glyph.x1, glyph.y1)
-        beyond = _beyond(box, visible)
-        if any(beyond):
-            outside += 1
-            outside_by_side.update(side for side, value in zip(SIDES, beyond, strict=True) if value)
-        elif safe is not None and any(_beyond(box, safe)):
-            near_trim += 1
-        if not printing:
-            continue
-        if glyph.space == "/DeviceRGB" or len(glyph.colour) == 3:
-            rgb_text += 1
-        elif (glyph.space == "/DeviceCMYK" and len(glyph.colour) == 4 and glyph.colour[3] >= 0.99
-              and sum(glyph.colour[:3]) > 0):
-            rich_black += 1
-    if outside:
-        sides = "、".join(f"{side} {count} 个" for side in SIDES
-                         if (count := outside_by_side[side]))
-        report.add("error", "page-edge",
-                   f"有 {outside} 个字符部分或全部超出{visible_name}：{sides}", number)
-    if near_trim:
-        report.add("error", "safe-zone", f"有 {near_trim} 个字符距裁切线不足 3 mm", number)
-    if rgb_text:
-        report.add("error", "colour", f"有 {rgb_text} 个字符为 RGB 颜色", number)
-    if rich_black:
-        report.add("error", "colour", f"有 {rich_black} 个字符为四色黑（应为单色 K100）", number)
+        counts["notdef"] += glyph.notdef
+        if not _contains(visible, glyph):
+            counts["outside"] += 1
+            beyond = _beyond((glyph.x0, glyph.y0, glyph.x1, glyph.y1), visible)
+            sides.update(side for side, value in zip(SIDES, beyond, strict=True) if value)
+        elif safe is not None and not _contains(safe, glyph):
+            counts["near_trim"] += 1
+        if printing:
+            counts[_colour_fault(glyph)] += 1
+    if counts["notdef"]:
+        report.add("error", "glyphs", f"有 {counts['notdef']} 处文字以 .notdef（缺字方框）显示", number)
+    if counts["outside"]:
+        crossed = "、".join(f"{side} {sides[side]} 个" for side in SIDES if sides[side])
+        report.add("error", "page-edge", f"有 {counts['outside']} 个字符部分或全部超出"
+                   f"{visible_name}：{crossed}", number)
+    if counts["near_trim"]:
+        report.add("error", "safe-zone", f"有 {counts['near_trim']} 个字符距裁切线不足 3 mm", number)
+    if counts["rgb"]:
+        report.add("error", "colour", f"有 {counts['rgb']} 个字符为 RGB 颜色", number)
+    if counts["rich_black"]:
+        report.add("error", "colour", f"有 {counts['rich_black']} 个字符为四色黑（应为单色 K100）",
+                   number)
+
+
+def _contains(box, glyph: Glyph) -> bool:
+    """Written out rather than through `_beyond`: this runs for every glyph of the document."""
+    return (glyph.x0 >= box[0] - EDGE_TOLERANCE and glyph.y0 >= box[1] - EDGE_TOLERANCE
+            and glyph.x1 <= box[2] + EDGE_TOLERANCE and glyph.y1 <= box[3] + EDGE_TOLERANCE)
+
+
+def _colour_fault(glyph: Glyph) -> str:
+    if glyph.space == "/DeviceRGB" or len(glyph.colour) == 3:
+        return "rgb"
+    if (glyph.space == "/DeviceCMYK" and len(glyph.colour) == 4 and glyph.colour[3] >= 0.99
+            and sum(glyph.colour[:3]) > 0):
+        return "rich_black"
+    return ""

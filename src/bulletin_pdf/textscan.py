@@ -28,6 +28,7 @@ class Glyph:
     y1: float
     colour: tuple[float, ...]  # fill colour components: 1 gray, 3 RGB, 4 CMYK
     space: str  # the fill colour space name
+    notdef: bool = False  # glyph 0 of an Identity-encoded composite font: the missing-glyph box
 
 
 @dataclass
@@ -38,6 +39,7 @@ class _Font:
     ascent: float
     descent: float
     scale: float = 0.001  # glyph space to text space (Type 3 fonts have their own)
+    identity: bool = False  # composite font with Identity-H/V encoding: code = CID = glyph
 
 
 @dataclass
@@ -172,18 +174,19 @@ def _show(items, state: _State, text: pikepdf.Matrix):
             if step == 1 and code == 32:
                 advance += state.word_spacing
             if state.render_mode != 3:  # 3 = invisible (an OCR layer)
-                yield _placed(matrix, offset, offset + width * state.scaling, low, high, state)
+                yield _placed(matrix, offset, offset + width * state.scaling, low, high, state,
+                              font.identity and code == 0)
             offset += advance * state.scaling
     return pikepdf.Matrix(1, 0, 0, 1, offset, 0) @ text
 
 
 def _placed(matrix: tuple[float, ...], x0: float, x1: float, y0: float, y1: float,
-            state: _State) -> Glyph:
+            state: _State, notdef: bool) -> Glyph:
     """The box of text space rectangle (x0, y0)–(x1, y1) in page space."""
     a, b, c, d, e, f = matrix
     xs = (a * x0 + c * y0 + e, a * x0 + c * y1 + e, a * x1 + c * y0 + e, a * x1 + c * y1 + e)
     ys = (b * x0 + d * y0 + f, b * x0 + d * y1 + f, b * x1 + d * y0 + f, b * x1 + d * y1 + f)
-    return Glyph(min(xs), max(xs), min(ys), max(ys), state.colour, state.space)
+    return Glyph(min(xs), max(xs), min(ys), max(ys), state.colour, state.space, notdef)
 
 
 def _cached_font(font, cache: FontCache) -> _Font:
@@ -203,8 +206,9 @@ def _font(font) -> _Font:
     ascent = float(descriptor.get("/Ascent", 800)) / 1000
     descent = float(descriptor.get("/Descent", -200)) / 1000
     if descendants:
+        identity = str(font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
         return _Font(True, _cid_widths(target.get("/W", [])), float(target.get("/DW", 1000)),
-                     ascent, descent)
+                     ascent, descent, identity=identity)
     first = int(font.get("/FirstChar", 0))
     widths = {first + index: float(width) for index, width in enumerate(font.get("/Widths", []))}
     scale = float(font.FontMatrix[0]) if "/FontMatrix" in font else 0.001
