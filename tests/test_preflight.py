@@ -389,7 +389,8 @@ def test_images_whose_data_agrees_with_the_dictionary_pass(tmp_path):
                              "Filter": pikepdf.Name.FlateDecode})}),
         (b"\xf0" * 8 * 40, {"ImageMask": True, "BitsPerComponent": 1}),
         (encoded((60, 40), kind="JPEG2000"), {"Filter": "/JPXDecode"}),
-        (zlib.compress(JPEG_RGB), {"Filter": [FLATE, "/DCTDecode"], "ColorSpace": "/DeviceRGB"}),
+        (zlib.compress(JPEG_RGB), {"Filter": [FLATE, "/DCTDecode"], "ColorSpace": "/DeviceRGB",
+                                   "DecodeParms": [pikepdf.Dictionary(Predictor=1), None]}),
     ]
     for index, (data, dictionary) in enumerate(cases):
         path = image_pdf(tmp_path / f"good{index}.pdf", data, Width=60, Height=40, **dictionary)
@@ -455,7 +456,7 @@ def test_images_outside_the_page_or_its_bleed(tmp_path, place, boxes, outside):
             pdf.pages[0].obj[f"/{name}"] = pikepdf.Array(box)
         pdf.save(path)
     found = [f.message for f in preflight(path).errors if f.rule == "page-edge"]
-    assert found == ([] if outside is None else [f"图片 Im1（60×40 像素） {outside}"])
+    assert found == ([] if outside is None else [f"图片 Im1（60×40 像素）{outside}"])
 
 
 def test_a_build_whose_text_runs_off_the_page_fails(project, capsys):

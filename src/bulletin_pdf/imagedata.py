@@ -190,11 +190,20 @@ def _decode_general(image, raw: bytes, filters: list[str]) -> bytes:
         parms = pikepdf.Array(list(parms)[:len(filters)])
     if isinstance(image, pikepdf.Stream) and len(filters) == len(_names(image.get("/Filter"))):
         return image.read_bytes()
-    scratch = pikepdf.new()
+    scratch = pikepdf.new()  # kept alive until read: its streams die with it
     stream = scratch.make_stream(raw, Filter=pikepdf.Array([pikepdf.Name(f) for f in filters]))
     if parms is not None:
-        stream.DecodeParms = scratch.copy_foreign(parms) if parms.is_indirect else parms
+        stream.DecodeParms = _detached(parms)
     return stream.read_bytes()
+
+
+def _detached(value):
+    """A copy owned by no Pdf: objects of one Pdf cannot go into another."""
+    if isinstance(value, pikepdf.Dictionary):
+        return pikepdf.Dictionary({key: _detached(item) for key, item in value.items()})
+    if isinstance(value, pikepdf.Array):
+        return pikepdf.Array([_detached(item) for item in value])
+    return pikepdf.Object.parse(value.unparse()) if isinstance(value, pikepdf.Object) else value
 
 
 def _names(value) -> list[str]:

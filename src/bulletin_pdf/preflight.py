@@ -296,12 +296,12 @@ class PlacedImage:
     def raw_data(self) -> bytes:
         return self.inline_data if self.inline_data is not None else self.image.read_raw_bytes()
 
-    def subject(self, part: str = "") -> str:
+    def subject(self, part: str = "", detail: str = "") -> str:
         """`图片 Im3（3000×2000 像素）`, or for its mask `图片 Im3 的透明蒙版（…）`."""
         image = self.image if not part else self.image[part]
         kind = f"图片 {self.name}" if self.name else "内联图片"
         kind += {"": "", "/SMask": " 的透明蒙版", "/Mask": " 的遮罩"}[part]
-        return f"{kind}（{image.get('/Width', '?')}×{image.get('/Height', '?')} 像素）"
+        return f"{kind}（{image.get('/Width', '?')}×{image.get('/Height', '?')} 像素{detail}）"
 
 
 def _placed_images(owner, resources, ctm: pikepdf.Matrix, depth: int = 0
@@ -351,13 +351,13 @@ def _check_images(page: pikepdf.Page, number: int, report: Report, printing: boo
         outside = _beyond(placed.box, limit)
         if any(outside):
             report.add("error", "page-edge",
-                       f"{placed.subject()} 超出{limit_name}：{_sides(outside)}", number)
+                       f"{placed.subject()}超出{limit_name}：{_sides(outside)}", number)
         width_in, height_in = placed.width / 72, placed.height / 72
         if width_in <= 0 or height_in <= 0:
             continue
         pixels_x, pixels_y = int(placed.image.get("/Width", 0)), int(placed.image.get("/Height", 0))
         dpi = min(pixels_x / width_in, pixels_y / height_in)
-        label = f"{placed.subject()[:-1]}，置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm）"
+        label = placed.subject(detail=f"，置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm")
         if round(dpi) < min_dpi:  # images downsampled to 150 dpi come out at 149.9
             report.add("error" if printing else "warning", "images",
                        f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
