@@ -24,7 +24,7 @@ from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, load_fonts
 from .images import is_raster, warm_cache
-from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
+from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
 from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
@@ -95,6 +95,8 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
     sections = _collecting(problems, load_articles, issue, typography)
+    if layout and sections is not None:
+        _collecting(problems, check_fit, issue, sections, layout)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
