@@ -127,8 +127,10 @@ def non_negative_number(value: Any) -> float:
 
 
 def positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise Invalid(f"应为大于 0 的数，而不是 {_describe(value)}")
+    if value <= 0:
+        raise Invalid(f"应为大于 0 的数，而不是 {value}")
     return float(value)
 
 
