@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
 import pytest
-from conftest import MINIMAL_MANIFEST, ROOT, Project, make_project
+from conftest import MINIMAL_MANIFEST, ROOT, make_project
 from pdfread import MM, TOP_MARGIN, squash
 
 from bulletin_pdf.cli import main
@@ -129,8 +130,15 @@ def test_manual_masthead_lines_fit_too(project):
 
 # ---- Everything overlong in one issue, built for screen and print ------------
 
+@dataclass
+class Built:
+    pdf: Path  # screen
+    print_pdf: Path
+    exit_code: int  # of the build of both
+
+
 @pytest.fixture(scope="module")
-def overflowing(tmp_path_factory) -> Project:
+def overflowing(tmp_path_factory) -> Built:
     project = make_project(tmp_path_factory.mktemp("overflow"))
     project.write("issue.yaml", manifest(ENDLESS_NAME, section=LONG_SECTION))
     project.write("articles/a.md", (
@@ -139,8 +147,10 @@ def overflowing(tmp_path_factory) -> Project:
         f"长词{LONG_WORD}结束。\n\n"
         f"```\ncode {LONG_WORD}\n```\n\n"
         f"{table(30)}\n正文。\n"))
-    assert project.build("--profile", "all") == 0  # print: preflight's 3 mm safe zone passed
-    return project
+    # Screen and print; a print build fails when preflight finds text in the 3 mm safe zone.
+    exit_code = project.build("--profile", "all")
+    assert project.pdf.exists()
+    return Built(project.pdf, project.print_pdf, exit_code)
 
 
 def all_pages(path: Path) -> list[tuple[int, list[dict]]]:
@@ -200,6 +210,7 @@ def test_running_header_stays_on_one_line_in_its_half(overflowing):
 
 
 def test_print_build_of_overlong_content_passes_preflight(overflowing):
+    assert overflowing.exit_code == 0
     report = preflight(overflowing.print_pdf, "print", binding="saddle", bleed_mm=3)
     assert report.errors == []
 
