@@ -12,9 +12,10 @@ from conftest import MINIMAL_MANIFEST, ROOT, make_project
 from pdfread import MM, TOP_MARGIN, squash
 
 from bulletin_pdf.cli import main
-from bulletin_pdf.layout import PT_PER_MM, load_layout
+from bulletin_pdf.layout import BROKEN_WORDS_FLOOR_EM, PT_PER_MM, load_layout
 from bulletin_pdf.manifest import load_issue
 from bulletin_pdf.preflight import preflight
+from bulletin_pdf.typography import LEADING_BLANK, TRAILING_BLANK
 
 TOLERANCE = 0.5  # pt: a justified line may end a hair past the block, as every line of the sample does
 # The text block of each paper (css/paper-*.css): its width, and its left edge on right-hand
@@ -38,11 +39,14 @@ def manifest(name: str, *extra: str, paper: str = "A4", section: str = "简讯")
     return "\n".join(lines) + "\n"
 
 
-def table(columns: int, rows: int = 2) -> str:
+def table(columns: int) -> str:
+    """Cells of figures, of words in quotes and brackets, of a dash and a number with its unit."""
     header = "| " + " | ".join(f"列{index + 1}" for index in range(columns)) + " |"
     rule = "|" + "---|" * columns
-    row = "| " + " | ".join(f"数据{index}" for index in range(columns)) + " |"
-    return "\n".join([header, rule, *[row] * rows]) + "\n"
+    rows = ["| " + " | ".join(f"数据{index}" for index in range(columns)) + " |",
+            "| " + " | ".join("“好”（万元）" for _ in range(columns)) + " |",
+            "| " + " | ".join("2025年10月——完成" for _ in range(columns)) + " |"]
+    return "\n".join([header, rule, *rows]) + "\n"
 
 
 def text_block(paper: str, page_index: int) -> tuple[float, float]:
@@ -52,9 +56,20 @@ def text_block(paper: str, page_index: int) -> tuple[float, float]:
     return left, left + width * MM
 
 
+def inked(char: dict) -> tuple[float, float]:
+    """Where a glyph's ink can be: a full-width mark fills only half its em (the other half
+    is the blank that 标点挤压 may take away: the PDF's width is still the font's)."""
+    half = (char["x1"] - char["x0"]) / 2
+    if char["text"] in TRAILING_BLANK:
+        return char["x0"], char["x1"] - half
+    if char["text"] in LEADING_BLANK:
+        return char["x0"] + half, char["x1"]
+    return char["x0"], char["x1"]
+
+
 def outside(chars: list[dict], left: float, right: float) -> list[str]:
     return [char["text"] for char in chars
-            if char["x0"] < left - TOLERANCE or char["x1"] > right + TOLERANCE]
+            if inked(char)[0] < left - TOLERANCE or inked(char)[1] > right + TOLERANCE]
 
 
 def is_red(char: dict) -> bool:
@@ -170,21 +185,48 @@ def test_long_urls_and_words_break_inside_the_text_block(overflowing):
         assert expected in text  # all of it printed, none lost past the edge
 
 
+def table_on(page: pdfplumber.page.Page) -> tuple[list[dict], list[dict]]:
+    """The glyphs and rules of the table on a page (the rules below the running header)."""
+    rules = [rule for rule in page.lines + page.rects if rule["top"] > TOP_MARGIN]
+    if not rules:
+        return [], []
+    top, bottom = min(rule["top"] for rule in rules), max(rule["bottom"] for rule in rules)
+    return [char for char in page.chars if top <= char["top"] and char["bottom"] <= bottom
+            and char["text"].strip()], rules
+
+
+def assert_table_fits(page: pdfplumber.page.Page, paper: str, index: int, columns: int) -> None:
+    cells, rules = table_on(page)
+    left, right = text_block(paper, index)
+    assert outside(cells, left, right) == []
+    assert all(left - TOLERANCE <= rule["x0"] and rule["x1"] <= right + TOLERANCE for rule in rules)
+    assert sum(char["text"] == "列" for char in cells) == columns  # every column's heading
+    assert sum(char["text"] == "好" for char in cells) == columns
+    assert min(char["size"] for char in cells) >= 6.5 - 0.01  # still legible
+
+
 def test_table_with_thirty_columns_shrinks_to_the_text_block(overflowing):
     with pdfplumber.open(overflowing.pdf) as pdf:
-        for index, page in enumerate(pdf.pages):
-            cells = [char for char in page.chars if char["text"] in "列数据"]
-            if not cells:
-                continue
-            left, right = text_block("A4", index)
-            assert outside(cells, left, right) == []
-            assert sum(char["text"] == "列" for char in cells) == 30  # every column's heading
-            assert min(char["size"] for char in cells) >= 6.5 - 0.01  # still legible
-            rules = [rule for rule in page.lines + page.rects if rule["top"] > TOP_MARGIN]
-            assert rules and all(left - TOLERANCE <= rule["x0"] and rule["x1"] <= right + TOLERANCE
-                                 for rule in rules)
-            return
-    pytest.fail("the table was not printed")
+        pages = [index for index, page in enumerate(pdf.pages) if table_on(page)[0]]
+        assert len(pages) == 1
+        assert_table_fits(pdf.pages[pages[0]], "A4", pages[0], 30)
+
+
+def test_table_of_long_numbers_shrinks_and_keeps_each_number_whole(project):
+    numbers = [f"{index}23456.78" for index in range(10)]
+    project.write("articles/a.md", "---\ntitle: 第一篇文章\n---\n\n"
+                  + "| " + " | ".join(f"{stem}项" for stem in "甲乙丙丁戊己庚辛壬癸") + " |\n"
+                  + "|" + "---|" * 10 + "\n| " + " | ".join(numbers) + " |\n")
+    assert project.build() == 0
+    with pdfplumber.open(project.pdf) as pdf:
+        cells, _ = table_on(pdf.pages[2])
+    assert outside(cells, *text_block("A4", 2)) == []
+    digits = [char for char in cells if char["text"] in "0123456789."]
+    lines = {}
+    for char in digits:
+        lines.setdefault(round(char["top"]), []).append(char["text"])
+    # One line of figures: each number whole, none broken over two lines.
+    assert ["".join(line) for line in lines.values()] == ["".join(numbers)]
 
 
 def test_running_header_stays_on_one_line_in_its_half(overflowing):
@@ -218,10 +260,10 @@ def test_print_build_of_overlong_content_passes_preflight(overflowing):
 # ---- Tables too wide to shrink -----------------------------------------------
 
 def widest_table(paper: str) -> int:
-    """The most columns the layout accepts: each holds one character at the smallest size."""
-    layout = load_layout(ROOT / "layouts", load_issue(ROOT / "issues" / "2025-001"))
-    fit = layout.fit
-    return int(fit.text_width_mm[paper] * PT_PER_MM // (fit.table_min_font_pt * fit.table_column_em))
+    """The most columns the layout accepts: at the smallest size, words broken anywhere."""
+    fit = load_layout(ROOT / "layouts", load_issue(ROOT / "issues" / "2025-001")).fit
+    column_pt = fit.table_min_font_pt * (BROKEN_WORDS_FLOOR_EM + fit.table_padding_em)
+    return int(fit.text_width_mm[paper] * PT_PER_MM // column_pt)
 
 
 def test_too_wide_table_is_refused_with_article_and_line(project, capsys):
@@ -234,7 +276,7 @@ def test_too_wide_table_is_refused_with_article_and_line(project, capsys):
     built = capsys.readouterr().err
     assert not project.pdf.exists()
     for error in (checked, built):
-        limit = f"版心（A4，156 毫米）最多排 {widest_table('A4')} 列"
+        limit = f"即使缩小到 6.5 磅，版心（A4，156 毫米）也只排得下 {widest_table('A4')} 列"
         assert f"issues/test/articles/a.md:7：表格有 80 列，太宽：{limit}" in error
         assert "请把它拆成几个列数较少的表格" in error
 
@@ -248,11 +290,7 @@ def test_widest_table_allowed_still_fits_at_a_legible_size(project):
     project.write("articles/a.md", "---\ntitle: 第一篇文章\n---\n\n" + table(columns))
     assert project.build() == 0
     with pdfplumber.open(project.pdf) as pdf:
-        page = pdf.pages[2]
-        cells = [char for char in page.chars if char["text"] in "列数据"]
-        assert sum(char["text"] == "列" for char in cells) == columns
-        assert outside(cells, *text_block("A5", 2)) == []
-        assert min(char["size"] for char in cells) >= 6.5 - 0.01
+        assert_table_fits(pdf.pages[2], "A5", 2, columns)
 
 
 def test_layout_without_text_width_for_a_paper_is_reported(project, capsys):

@@ -147,7 +147,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
                    if token.type == "image")
     tokens = _figures(tokens)
     mark_up(tokens, typography)
-    tables = table_shapes(tokens, parts.body_first_line)
+    tables = table_shapes(tokens, parts.body_first_line, anchor)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
     toc_label = meta["toc_title"] or meta["title"]
     return Article(

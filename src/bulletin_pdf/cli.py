@@ -95,14 +95,13 @@ def prepare(issue_folder: Path, say: Callable[[str], None]) -> Prepared:
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
     sections = _collecting(problems, load_articles, issue, typography)
-    if layout and sections is not None:
-        _collecting(problems, check_fit, issue, sections, layout)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
             say("检查字体是否覆盖所有文字…")
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
+            _collecting(problems, check_fit, issue, sections, fonts, layout)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout)
 

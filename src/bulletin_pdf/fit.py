@@ -4,7 +4,7 @@ WeasyPrint has no fit-to-width text and lets a table wider than the page run
 off it. The layout shrinks such content in CSS; this module supplies the facts
 it cannot see: how wide a text is in a font (advance widths from the font file,
 as Pango lays them out without kerning), where a bulletin's name splits into
-masthead lines, and how many columns each Markdown table has.
+masthead lines, and the words of each Markdown table's columns that no line may break.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from fontTools.ttLib import TTFont
 from markdown_it.token import Token
 
 from .fonts import FontFile
+from .normalize import is_cjk, is_han
+
+NUMBER_ENDS = set("0123456789%")
 
 
 def advance_ems(text: str, font: FontFile) -> float:
@@ -52,33 +55,58 @@ def split_masthead(name: str, genre_words: tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class TableShape:
-    """A table of an article: how many columns, and the source line of its header row."""
+    """A table of an article: its id, its source line, and the words no line may break."""
 
-    columns: int
-    line: int | None
+    anchor: str  # the table's id in the document
+    line: int | None  # of its header row
+    columns: tuple[frozenset[str], ...]  # per column, the distinct unbreakable words of its cells
 
 
-def table_shapes(tokens: list[Token], first_line: int) -> tuple[TableShape, ...]:
-    """Every table's column count, also handed to the layout as the table's `--columns`.
+def table_shapes(tokens: list[Token], first_line: int, anchor: str) -> tuple[TableShape, ...]:
+    """Every table's shape; each table gets an id (`<anchor>-table-<n>`) for the layout.
 
     `first_line` is the file line of the Markdown body's first line.
     """
     shapes = []
     for index, token in enumerate(tokens):
-        if token.type != "table_open":
-            continue
-        columns = _header_cells(tokens, index)
-        token.attrSet("style", f"--columns: {columns}")
-        shapes.append(TableShape(columns, first_line + token.map[0] if token.map else None))
+        if token.type == "table_open":
+            table_id = f"{anchor}-table-{len(shapes) + 1}"
+            token.attrSet("id", table_id)
+            shapes.append(TableShape(table_id, first_line + token.map[0] if token.map else None,
+                                     _column_words(tokens, index)))
     return tuple(shapes)
 
 
-def _header_cells(tokens: list[Token], table_open: int) -> int:
-    """Cells of the table's first row (markdown-it pads every row to the header's count)."""
-    count = 0
+def _column_words(tokens: list[Token], table_open: int) -> tuple[frozenset[str], ...]:
+    columns: list[set[str]] = []
+    column = 0
     for token in tokens[table_open + 1:]:
-        if token.type == "th_open":
-            count += 1
-        elif token.type == "tr_close":
+        if token.type == "table_close":
             break
-    return count
+        if token.type == "tr_open":
+            column = 0
+        elif token.type in ("th_open", "td_open"):
+            while len(columns) <= column:
+                columns.append(set())
+        elif token.type in ("th_close", "td_close"):
+            column += 1
+        elif token.type == "inline":
+            columns[column] |= unbreakable_words(token.content)
+    return tuple(frozenset(words) for words in columns)
+
+
+def unbreakable_words(text: str) -> set[str]:
+    """Runs of Latin letters, digits and their marks, which lines break only at spaces.
+
+    A number keeps the Chinese unit after it (2025年, 37名): typography glues them.
+    """
+    words: set[str] = set()
+    word = ""
+    for char in text + " ":
+        if not (char.isspace() or is_cjk(char)):
+            word += char
+            continue
+        if word:
+            words.add(word + char if is_han(char) and word[-1] in NUMBER_ENDS else word)
+        word = ""
+    return words

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
-from .fit import advance_ems, split_masthead
+from .fit import TableShape, advance_ems, split_masthead
 from .fonts import FontSet
 from .manifest import Issue
 from .schema import (
@@ -76,7 +76,7 @@ FIT_SCHEMA: Schema = {
     "text_width_mm": Field(paper_widths, required=True),
     "masthead_genres": Field(text_list, default=()),
     "table_min_font_pt": Field(positive_number, required=True),
-    "table_column_em": Field(positive_number, required=True),
+    "table_padding_em": Field(positive_number, required=True),
 }
 
 LAYOUT_SCHEMA: Schema = {
@@ -121,7 +121,7 @@ class Fit:
     text_width_mm: dict[str, float]  # per paper size
     masthead_genres: tuple[str, ...]  # trailing words of a name set large on their own line
     table_min_font_pt: float  # a table may shrink to this size, no further
-    table_column_em: float  # a column's least width: one character, padding and rule
+    table_padding_em: float  # a cell's padding and rule beside its text
 
 
 @dataclass(frozen=True)
@@ -244,8 +244,8 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             profile=profile,
             layout_url=layout.folder.as_uri() + "/",
             masthead=masthead_lines(issue, layout),
-            fit=layout.fit,
             text_width_mm=layout.fit.text_width_mm[issue.paper],
+            tables=table_fits(issue, sections, fonts, layout),
         )
     except jinja2.TemplateSyntaxError as error:
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
@@ -268,24 +268,65 @@ def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
     return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
 
 
-def check_fit(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout) -> None:
-    """A table whose columns cannot each hold one character at the smallest size allowed.
+# A table cell's narrowest text, in ems, where no line can break: a character and a mark
+# that may not part from it (元）, “好); and with words broken anywhere, a character and the
+# compressed mark beside it (好”, in separate boxes that WeasyPrint does not break between).
+WHOLE_WORDS_FLOOR_EM = 2.0
+BROKEN_WORDS_FLOOR_EM = 1.5
+BOLD_ALLOWANCE = 1.1  # header cells are bold, a little wider than the regular face measured
 
-    Narrower tables are shrunk by the stylesheet to fit the text block; one this
+
+@dataclass(frozen=True)
+class TableFit:
+    """How the layout sets a table: its least width in ems of its text, and whether
+    its words must be broken anywhere for it to fit the text block at a legible size."""
+
+    anchor: str
+    ems: float
+    breaks_words: bool
+
+    def fits(self, width_pt: float, fit: Fit) -> bool:
+        return self.ems * fit.table_min_font_pt <= width_pt
+
+
+def table_fit(table: TableShape, fonts: FontSet, layout: Layout, paper: str) -> TableFit:
+    """Words stay whole if the table then fits at the smallest size; else they break anywhere."""
+    body = fonts.roles[layout.text_roles["body"][0]].files[0]
+    padding = layout.fit.table_padding_em
+    whole = sum(max([WHOLE_WORDS_FLOOR_EM, *(advance_ems(word, body) * BOLD_ALLOWANCE
+                                             for word in words)]) + padding
+                for words in table.columns)
+    fitted = TableFit(table.anchor, round(whole, 3), breaks_words=False)
+    if fitted.fits(layout.fit.text_width_mm[paper] * PT_PER_MM, layout.fit):
+        return fitted
+    return TableFit(table.anchor, len(table.columns) * (BROKEN_WORDS_FLOOR_EM + padding), True)
+
+
+def table_fits(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+               layout: Layout) -> list[TableFit]:
+    return [table_fit(table, fonts, layout, issue.paper) for entry in sections
+            for article in entry.articles for table in article.tables]
+
+
+def check_fit(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+              layout: Layout) -> None:
+    """A table too wide for the text block even at the smallest size, its words broken.
+
+    Narrower tables are set smaller by the stylesheet to fit the text block; one this
     wide would run off the page, so the editor is told before anything is rendered.
     """
-    width_pt = layout.fit.text_width_mm[issue.paper] * PT_PER_MM
-    most = int(width_pt // (layout.fit.table_min_font_pt * layout.fit.table_column_em))
+    fit = layout.fit
+    width_pt = fit.text_width_mm[issue.paper] * PT_PER_MM
+    most = int(width_pt // (fit.table_min_font_pt * (BROKEN_WORDS_FLOOR_EM + fit.table_padding_em)))
     problems = Problems()
     for entry in sections:
         for article in entry.articles:
             for table in article.tables:
-                if table.columns > most:
+                if not table_fit(table, fonts, layout, issue.paper).fits(width_pt, fit):
                     problems.add(
-                        f"表格有 {table.columns} 列，太宽：版心（{issue.paper}，"
-                        f"{layout.fit.text_width_mm[issue.paper]:g} 毫米）最多排 {most} 列"
-                        f"（每列至少容纳一个 {layout.fit.table_min_font_pt:g} 磅的字）。"
-                        "请把它拆成几个列数较少的表格，或转置行与列（不支持横排页面）",
+                        f"表格有 {len(table.columns)} 列，太宽：即使缩小到 {fit.table_min_font_pt:g} 磅，"
+                        f"版心（{issue.paper}，{fit.text_width_mm[issue.paper]:g} 毫米）也只排得下 "
+                        f"{most} 列。请把它拆成几个列数较少的表格，或转置行与列（不支持横排页面）",
                         article.source, table.line)
     problems.raise_if_any()
 
