@@ -213,16 +213,18 @@ def test_table_with_thirty_columns_shrinks_to_the_text_block(overflowing):
 
 
 def test_table_of_long_numbers_shrinks_and_keeps_each_number_whole(project):
-    numbers = [f"{index}23456.78" for index in range(10)]
+    # A long description beside the figures: the figures' columns must not be squeezed for it.
+    numbers = [f"{index}23456.78" for index in range(7)]
+    description = "松江区科创走廊人工智能产业园二期工程建设项目，已于五月开工，预计明年年底完工。" * 2
     project.write("articles/a.md", "---\ntitle: 第一篇文章\n---\n\n"
-                  + "| " + " | ".join(f"{stem}项" for stem in "甲乙丙丁戊己庚辛壬癸") + " |\n"
-                  + "|" + "---|" * 10 + "\n| " + " | ".join(numbers) + " |\n")
+                  + "| 项目 | " + " | ".join(f"{stem}项" for stem in "甲乙丙丁戊己庚") + " |\n"
+                  + "|" + "---|" * 8 + "\n| " + " | ".join([description, *numbers]) + " |\n")
     assert project.build() == 0
     with pdfplumber.open(project.pdf) as pdf:
         cells, _ = table_on(pdf.pages[2])
     assert outside(cells, *text_block("A4", 2)) == []
     digits = [char for char in cells if char["text"] in "0123456789."]
-    lines = {}
+    lines: dict[int, list[str]] = {}
     for char in digits:
         lines.setdefault(round(char["top"]), []).append(char["text"])
     # One line of figures: each number whole, none broken over two lines.
