@@ -12,7 +12,8 @@ from conftest import MINIMAL_MANIFEST, ROOT, make_project
 from pdfread import MM, TOP_MARGIN, squash
 
 from bulletin_pdf.cli import main
-from bulletin_pdf.layout import BROKEN_WORDS_FLOOR_EM, PT_PER_MM, load_layout
+from bulletin_pdf.fit import BROKEN_WORDS_FLOOR_EM
+from bulletin_pdf.layout import PT_PER_MM, load_layout
 from bulletin_pdf.manifest import load_issue
 from bulletin_pdf.preflight import preflight
 from bulletin_pdf.typography import LEADING_BLANK, TRAILING_BLANK

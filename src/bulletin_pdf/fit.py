@@ -4,7 +4,8 @@ WeasyPrint has no fit-to-width text and lets a table wider than the page run
 off it. The layout shrinks such content in CSS; this module supplies the facts
 it cannot see: how wide a text is in a font (advance widths from the font file,
 as Pango lays them out without kerning), where a bulletin's name splits into
-masthead lines, and the words of each Markdown table's columns that no line may break.
+masthead lines, and how wide each Markdown table's columns must be for the words
+no line may break.
 """
 
 from __future__ import annotations
@@ -110,3 +111,36 @@ def unbreakable_words(text: str) -> set[str]:
             words.add(word + char if is_han(char) and word[-1] in NUMBER_ENDS else word)
         word = ""
     return words
+
+
+# A table cell's narrowest text, in ems, where no line can break: a character and a mark
+# that may not part from it (元）, “好); with words broken anywhere, a character and the
+# compressed mark beside it (好”: separate boxes, which WeasyPrint does not break between).
+WHOLE_WORDS_FLOOR_EM = 2.0
+BROKEN_WORDS_FLOOR_EM = 1.5
+BOLD_ALLOWANCE = 1.1  # header cells are bold, a little wider than the regular face measured
+
+
+@dataclass(frozen=True)
+class TableFit:
+    """How a table is set: its least width in ems of its text; whether its words break
+    anywhere; whether it then fits the text block at the smallest size allowed."""
+
+    anchor: str
+    ems: float
+    breaks_words: bool
+    fits: bool
+
+
+def table_fit(table: TableShape, font: FontFile, padding_em: float, smallest_pt: float,
+              width_pt: float) -> TableFit:
+    """Each column as wide as its widest word and padding; words stay whole if the table
+    then fits at the smallest size, else they break anywhere and only the floor counts."""
+    whole = sum(max([WHOLE_WORDS_FLOOR_EM, *(advance_ems(word, font) * BOLD_ALLOWANCE
+                                             for word in words)]) + padding_em
+                for words in table.columns)
+    if whole * smallest_pt <= width_pt:
+        return TableFit(table.anchor, round(whole, 3), breaks_words=False, fits=True)
+    broken = len(table.columns) * (BROKEN_WORDS_FLOOR_EM + padding_em)
+    return TableFit(table.anchor, round(broken, 3), breaks_words=True,
+                    fits=broken * smallest_pt <= width_pt)

@@ -15,9 +15,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from .articles import SectionArticles
+from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
-from .fit import TableShape, advance_ems, split_masthead
+from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
 from .manifest import Issue
 from .schema import (
@@ -57,6 +57,7 @@ PRINT_SCHEMA: Schema = {
     "output_condition": Field(text, default="CMYK"),
     "min_image_dpi": Field(positive_int, default=300),
 }
+
 
 def paper_widths(value: object) -> dict[str, float]:
     """`{A4: 156, A5: 110}`: a width in millimetres for each paper size."""
@@ -268,44 +269,18 @@ def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
     return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
 
 
-# A table cell's narrowest text, in ems, where no line can break: a character and a mark
-# that may not part from it (元）, “好); and with words broken anywhere, a character and the
-# compressed mark beside it (好”, in separate boxes that WeasyPrint does not break between).
-WHOLE_WORDS_FLOOR_EM = 2.0
-BROKEN_WORDS_FLOOR_EM = 1.5
-BOLD_ALLOWANCE = 1.1  # header cells are bold, a little wider than the regular face measured
-
-
-@dataclass(frozen=True)
-class TableFit:
-    """How the layout sets a table: its least width in ems of its text, and whether
-    its words must be broken anywhere for it to fit the text block at a legible size."""
-
-    anchor: str
-    ems: float
-    breaks_words: bool
-
-    def fits(self, width_pt: float, fit: Fit) -> bool:
-        return self.ems * fit.table_min_font_pt <= width_pt
-
-
-def table_fit(table: TableShape, fonts: FontSet, layout: Layout, paper: str) -> TableFit:
-    """Words stay whole if the table then fits at the smallest size; else they break anywhere."""
-    body = fonts.roles[layout.text_roles["body"][0]].files[0]
-    padding = layout.fit.table_padding_em
-    whole = sum(max([WHOLE_WORDS_FLOOR_EM, *(advance_ems(word, body) * BOLD_ALLOWANCE
-                                             for word in words)]) + padding
-                for words in table.columns)
-    fitted = TableFit(table.anchor, round(whole, 3), breaks_words=False)
-    if fitted.fits(layout.fit.text_width_mm[paper] * PT_PER_MM, layout.fit):
-        return fitted
-    return TableFit(table.anchor, len(table.columns) * (BROKEN_WORDS_FLOOR_EM + padding), True)
-
-
 def table_fits(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
                layout: Layout) -> list[TableFit]:
-    return [table_fit(table, fonts, layout, issue.paper) for entry in sections
-            for article in entry.articles for table in article.tables]
+    """How each table of the issue is set (tables.css.j2), measured in the body text's font."""
+    body = fonts.roles[layout.text_roles["body"][0]].files[0]
+    width_pt = layout.fit.text_width_mm[issue.paper] * PT_PER_MM
+    return [table_fit(table, body, layout.fit.table_padding_em, layout.fit.table_min_font_pt,
+                      width_pt) for _, table in _tables(sections)]
+
+
+def _tables(sections: tuple[SectionArticles, ...]) -> list[tuple[Article, TableShape]]:
+    return [(article, table) for entry in sections for article in entry.articles
+            for table in article.tables]
 
 
 def check_fit(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
@@ -319,15 +294,14 @@ def check_fit(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSe
     width_pt = fit.text_width_mm[issue.paper] * PT_PER_MM
     most = int(width_pt // (fit.table_min_font_pt * (BROKEN_WORDS_FLOOR_EM + fit.table_padding_em)))
     problems = Problems()
-    for entry in sections:
-        for article in entry.articles:
-            for table in article.tables:
-                if not table_fit(table, fonts, layout, issue.paper).fits(width_pt, fit):
-                    problems.add(
-                        f"表格有 {len(table.columns)} 列，太宽：即使缩小到 {fit.table_min_font_pt:g} 磅，"
-                        f"版心（{issue.paper}，{fit.text_width_mm[issue.paper]:g} 毫米）也只排得下 "
-                        f"{most} 列。请把它拆成几个列数较少的表格，或转置行与列（不支持横排页面）",
-                        article.source, table.line)
+    for (article, table), fitted in zip(_tables(sections), table_fits(issue, sections, fonts, layout),
+                                        strict=True):
+        if not fitted.fits:
+            problems.add(
+                f"表格有 {len(table.columns)} 列，太宽：即使缩小到 {fit.table_min_font_pt:g} 磅，"
+                f"版心（{issue.paper}，{fit.text_width_mm[issue.paper]:g} 毫米）也只排得下 "
+                f"{most} 列。请把它拆成几个列数较少的表格，或转置行与列（不支持横排页面）",
+                article.source, table.line)
     problems.raise_if_any()
 
 
