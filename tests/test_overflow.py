@@ -31,6 +31,7 @@ ENDLESS_NAME = "中共某某市某某区委党校2026年度春季学期中青年
 LONG_SECTION = "学习交流与心得体会（第一单元：理论学习、专题研讨与现场教学）"
 LONG_URL = "https://example.com/" + "abcdefghij" * 58  # 600 characters
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 5
+AUTHORS = ["张三丰", "李四光", "王五福", "赵六合", "孙七巧", "周八方", "吴九州", "郑十全", "冯一鸣", "陈二虎"]
 
 
 def manifest(name: str, *extra: str, paper: str = "A4", section: str = "简讯") -> str:
@@ -158,7 +159,7 @@ def overflowing(tmp_path_factory) -> Built:
     project = make_project(tmp_path_factory.mktemp("overflow"))
     project.write("issue.yaml", manifest(ENDLESS_NAME, section=LONG_SECTION))
     project.write("articles/a.md", (
-        f"---\ntitle: 标题里也有长词{LONG_WORD[:60]}\n---\n\n"
+        f"---\ntitle: 标题里也有长词{LONG_WORD[:60]}\nauthors: [{', '.join(AUTHORS)}]\n---\n\n"
         f"网址：{LONG_URL}。\n\n"
         f"长词{LONG_WORD}结束。\n\n"
         f"```\ncode {LONG_WORD}\n```\n\n"
@@ -178,7 +179,7 @@ def all_pages(path: Path) -> list[tuple[int, list[dict]]]:
 
 def test_long_urls_and_words_break_inside_the_text_block(overflowing):
     pages = all_pages(overflowing.pdf)
-    for index, chars in pages:  # cover (目录), body, headers and page numbers
+    for index, chars in pages:  # cover (目录 and its list of authors), body, headers, page numbers
         assert outside(chars, *text_block("A4", index)) == [], f"page {index + 1}"
     text = squash("".join(char["text"] for _, chars in pages[2:] for char in chars
                           if char["top"] > TOP_MARGIN))
