@@ -20,6 +20,7 @@ from mdit_py_plugins.attrs import attrs_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
 from .errors import BulletinError, Problem, Problems
+from .fit import TableShape, table_shapes
 from .images import image_problem
 from .manifest import ArticleRef, Issue, Section
 from .normalize import normalize, normalize_markdown
@@ -61,6 +62,7 @@ class Article:
     byline_text: str | None
     body_html: Markup
     images: tuple[Path, ...] = ()  # the files its figures show
+    tables: tuple[TableShape, ...] = ()  # checked against the text block's width
     # The same texts with the typography markup, for the templates.
     title_html: Markup | None = None
     subtitle_html: Markup | None = None
@@ -145,6 +147,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
                    if token.type == "image")
     tokens = _figures(tokens)
     mark_up(tokens, typography)
+    tables = table_shapes(tokens, parts.body_first_line, anchor)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
     toc_label = meta["toc_title"] or meta["title"]
     return Article(
@@ -159,6 +162,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         byline_text=meta["byline"],
         body_html=Markup(body_html),
         images=images,
+        tables=tables,
         title_html=text_markup(meta["title"], typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(toc_label, typography),

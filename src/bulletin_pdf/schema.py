@@ -126,6 +126,14 @@ def non_negative_number(value: Any) -> float:
     return float(value)
 
 
+def positive_number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Invalid(f"应为大于 0 的数，而不是 {_describe(value)}")
+    if value <= 0:
+        raise Invalid(f"应为大于 0 的数，而不是 {value}")
+    return float(value)
+
+
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
         raise Invalid(f"应为 true 或 false，而不是 {_describe(value)}")
