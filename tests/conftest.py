@@ -86,9 +86,20 @@ def project(tmp_path: Path) -> Project:
     return make_project(tmp_path)
 
 
+def _build_sample(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Path:
+    output = tmp_path_factory.mktemp(f"sample-{profile}") / f"sample-{profile}.pdf"
+    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
+                 "--profile", profile]) == 0
+    return output
+
+
 @pytest.fixture(scope="session")
 def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("sample") / "sample.pdf"
-    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
-                 "--profile", "screen"]) == 0
-    return output
+    """The sample issue for screen."""
+    return _build_sample(tmp_path_factory, "screen")
+
+
+@pytest.fixture(scope="session")
+def sample_print_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample issue for print (PDF/X-4): preflight is part of the build and passes."""
+    return _build_sample(tmp_path_factory, "print")

@@ -53,7 +53,7 @@ def test_tables_and_footnotes_render_with_ids_unique_per_article(project):
     article = load(project, "---\ntitle: 标题\n---\n\n正文[^1]\n\n| 甲 | 乙 |\n|---|---|\n| 1 | 2 |\n\n"
                             "[^1]: 注释\n")
     html = str(article.body_html)
-    assert "<table>" in html and "<td>2</td>" in html
+    assert '<table id="x-table-1">' in html and "<td>2</td>" in html
     assert 'id="fn-x-1"' in html and "↩" not in html
 
 

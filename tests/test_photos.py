@@ -12,8 +12,6 @@ from conftest import MINIMAL_ARTICLES, MINIMAL_MANIFEST, Project, make_project
 from pdfread import MM, squash, trim_box
 from PIL import Image
 
-from bulletin_pdf.floats import LARGE_HOLE
-
 FILLER = "这是一段用来填充版面的文字，" * 12
 # Each photo has its own pixel width, so that it can be recognised in the PDF.
 FIGURES = [("第一张照片", (3000, 2000)), ("竖幅照片", (2002, 3000)), ("左图", (3004, 2000)),
@@ -108,24 +106,6 @@ def test_gallery_rows_fill_pages_in_order(photo_project):
     for image in placed:
         rows.setdefault((image["page"], round(image["top"])), []).append(image)
     assert all(len(row) <= 2 for row in rows.values())
-
-
-def test_no_large_hole_before_a_figure_that_opens_a_page(photo_project):
-    figure_widths = {size[0] for _, size in FIGURES}
-    placed = placements(photo_project.pdf)
-    with pdfplumber.open(photo_project.pdf) as pdf:
-        for image in placed:
-            if image["pixels"][0] not in figure_widths:
-                continue
-            page = pdf.pages[image["page"] - 1]
-            body_top = trim_box(page)[1] + 37 * MM
-            texts = [c for c in page.chars if body_top < c["top"] < image["top"]]
-            if texts or image["page"] < 4:
-                continue  # the figure does not open its page
-            previous = pdf.pages[image["page"] - 2]
-            bottom = trim_box(previous)[3] - 35 * MM
-            last = max(c["bottom"] for c in previous.chars if c["bottom"] < bottom)
-            assert bottom - last < LARGE_HOLE * 0.75 + 16, (image["page"], bottom - last)
 
 
 def test_screen_photos_are_downsampled_print_photos_are_not(photo_project):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pdfplumber
 import pikepdf
 import pytest
-from conftest import MINIMAL_ARTICLES, MINIMAL_MANIFEST, ROOT, Project, make_project
+from conftest import MINIMAL_ARTICLES, MINIMAL_MANIFEST, Project, make_project
 from pdfread import MM, read_pages, squash, trim_box
 from PIL import Image
 
@@ -233,14 +233,8 @@ def test_no_text_within_3mm_of_the_trim(print_project):
                 assert char["top"] >= top + 3 * MM and char["bottom"] <= bottom - 3 * MM
 
 
-def test_sample_issue_print_build(tmp_path):
-    """The real sample, for print: preflight is part of the build and passes."""
-    from bulletin_pdf.cli import main
-
-    output = tmp_path / "sample-print.pdf"
-    assert main(["build", "-q", str(ROOT / "issues" / "2025-001"), "--profile", "print",
-                 "-o", str(output)]) == 0
-    with pikepdf.open(output) as pdf:
+def test_sample_issue_print_build_is_padded_for_saddle_stitching(sample_print_pdf):
+    with pikepdf.open(sample_print_pdf) as pdf:
         assert len(pdf.pages) % 4 == 0
 
 

@@ -124,7 +124,9 @@ def test_declared_photo_sizes_are_what_the_layout_prints(placed_project):
     layout = load_layout(placed_project.root / "layouts", issue)
     sections = load_articles(issue)
     expected = {}
-    for placed in placements(issue, sections, layout.photo_sizes, issue.paper):
+    text_width = layout.fit.text_width_mm[issue.paper]
+    assert text_width == A4_TEXT_WIDTH_MM
+    for placed in placements(issue, sections, layout.photo_sizes, text_width):
         pixels = original_size(placed.path)
         expected[pixels[0]] = fitted(pixels, placed.width_mm, placed.max_height_mm)
     assert len(expected) == 13
@@ -149,7 +151,7 @@ def test_bad_photo_sizes_in_the_layout_are_reported(project, capsys):
     error = capsys.readouterr().err
     assert (f"layout.yaml:{line}：photo_sizes.figure：full："
             "占版心宽的比例应在 0 与 1 之间，而不是 1.5") in error
-    layout.write_text(text.replace("text_width_mm: {A4: 156, A5: 110}", "text_width_mm: {A4: 156}"),
+    layout.write_text(text.replace("gallery_height_mm: 52", "gallery_height_mm: 0"),
                       encoding="utf-8")
     assert check(project) == 2
-    assert "photo_sizes.text_width_mm：缺少纸张 “A5” 的版心宽度" in capsys.readouterr().err
+    assert "photo_sizes.gallery_height_mm：应为大于 0 的数，而不是 0" in capsys.readouterr().err

@@ -27,6 +27,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .cjk_emphasis import cjk_emphasis_plugin
 from .errors import BulletinError, Problem, Problems
+from .fit import TableShape, table_shapes
 from .images import image_problem
 from .manifest import ArticleRef, Issue, Section
 from .markdown_text import (
@@ -100,6 +101,7 @@ class Article:
     byline_text: str | None
     body_html: Markup
     figures: tuple[Figure, ...] = ()
+    tables: tuple[TableShape, ...] = ()  # checked against the text block's width
     # The same texts with the typography markup, for the templates.
     title_html: Markup | None = None
     subtitle_html: Markup | None = None
@@ -259,6 +261,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     figures = tuple(_placed_images(tokens, issue_folder, parts.body_first_line))
     tokens = _figures(tokens)
     mark_up(tokens, typography)
+    tables = table_shapes(tokens, parts.body_first_line, anchor)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
     toc_label = meta["toc_title"] or meta["title"]
     return Article(
@@ -273,6 +276,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         byline_text=meta["byline"],
         body_html=Markup(body_html),
         figures=figures,
+        tables=tables,
         title_html=text_markup(meta["title"], typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(toc_label, typography),

@@ -24,7 +24,7 @@ from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
 from .images import is_raster, warm_cache
-from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
+from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
 from .manifest import BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
@@ -112,14 +112,15 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
         say("按置入尺寸检查照片分辨率…")
         photos = check_photo_resolution(issue, sections, layout,
                                         [layout.profiles[name] for name in names])
-        if print_photos_fatal:
-            problems.extend(photos.errors)
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
             say("检查字体是否覆盖所有文字…")
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
+            _collecting(problems, check_fit, issue, sections, fonts, layout)
+    if print_photos_fatal:  # after the checks they do not stop, so all are reported at once
+        problems.extend(photos.errors)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout, names, photos)
 

@@ -5,9 +5,13 @@ foot of a page WeasyPrint moves it to the next one and leaves a hole. Books
 float such a figure instead: the text goes on filling the page, the figure
 comes after it. We lay the document out, find each figure that opens a page
 after a large hole, move it (with the figures right behind it, keeping their
-order) after the next paragraph of its article, and lay out again — until no
-figure leaves a hole or nothing more can move (a figure never leaves its
-article).
+order) after the next paragraph, and lay out again — until no figure leaves a
+hole or nothing more can move.
+
+A figure belongs to its (sub)section: it only ever moves past the running
+text of that section, never past a heading (it would be printed under the
+next section's title), a rule or the end of its article. When the next block
+is one of those, the figure stays and the page breaks before it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 
 FIGURE_CLASSES = {"figure", "figure-row"}
+# The running text of a section, which a figure may float past (a heading, an
+# <hr>, footnotes or anything else ends the section for it).
+RUNNING_TEXT_TAGS = {"p", "ul", "ol", "dl", "blockquote", "table", "pre"}
+HEADING_CLASS_PREFIX = "heading"
 MAX_PASSES = 5
 LARGE_HOLE = 72  # CSS px (about 19 mm): more than a couple of lines left empty
 
@@ -94,8 +102,15 @@ def _is_figure(element) -> bool:
     return bool(set((element.get("class") or "").split()) & FIGURE_CLASSES)
 
 
+def _is_running_text(element) -> bool:
+    """A paragraph (list, quote, table…) of the section, not a heading in disguise."""
+    classes = (element.get("class") or "").split()
+    return element.tag in RUNNING_TEXT_TAGS and not any(
+        name.startswith(HEADING_CLASS_PREFIX) for name in classes)
+
+
 def _defer(root, figure) -> bool:
-    """Move `figure` and the figures right behind it after the next paragraph."""
+    """Move `figure` and the figures right behind it after the next paragraph of its section."""
     parent = next((candidate for candidate in root.iter() if figure in list(candidate)), None)
     if parent is None:
         return False
@@ -106,8 +121,8 @@ def _defer(root, figure) -> bool:
     end = start
     while end < len(siblings) and _is_figure(siblings[end]):
         end += 1
-    if end == len(siblings):
-        return False  # nothing after it in the article
+    if end == len(siblings) or not _is_running_text(siblings[end]):
+        return False  # the end of its article or section: it stays, the page breaks before it
     group = siblings[start:end]
     for element in group:
         parent.remove(element)

@@ -8,14 +8,16 @@ templates plain data and never writes HTML or CSS itself.
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
-from .articles import SectionArticles
+from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
+from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
@@ -27,6 +29,8 @@ from .schema import (
     choice,
     non_negative_number,
     positive_int,
+    positive_number,
+    positive_numbers,
     text,
     text_list,
     validate,
@@ -36,6 +40,7 @@ from .yamlfile import YamlDocument, load_yaml_file
 
 LAYOUT_FILE = "layout.yaml"
 DOCUMENT_TEMPLATE = "document.html.j2"
+PT_PER_MM = 72 / 25.4
 
 PROFILE_NAMES = ("screen", "print")
 
@@ -55,6 +60,15 @@ PRINT_SCHEMA: Schema = {
     "min_image_dpi": Field(positive_int, default=300),
 }
 
+
+# What keeps content inside the text block (see fit.py and bulletin.css).
+FIT_SCHEMA: Schema = {
+    "text_width_mm": Field(positive_numbers, required=True),  # per paper size
+    "masthead_genres": Field(text_list, default=()),
+    "table_min_font_pt": Field(positive_number, required=True),
+    "table_padding_em": Field(positive_number, required=True),
+}
+
 LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
@@ -69,6 +83,7 @@ LAYOUT_SCHEMA: Schema = {
     }),
     "default_profiles": Field(text_list, default=PROFILE_NAMES),
     "typography": Field(fields=SETTINGS_SCHEMA),
+    "fit": Field(required=True, fields=FIT_SCHEMA),
 }
 
 
@@ -92,6 +107,16 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Fit:
+    """The layout's limits for content that must stay inside the text block."""
+
+    text_width_mm: dict[str, float]  # per paper size
+    masthead_genres: tuple[str, ...]  # trailing words of a name set large on their own line
+    table_min_font_pt: float  # a table may shrink to this size, no further
+    table_padding_em: float  # a cell's padding and rule beside its text
+
+
+@dataclass(frozen=True)
 class Layout:
     folder: Path
     name: str
@@ -100,7 +125,8 @@ class Layout:
     profiles: dict[str, Profile]
     default_profiles: tuple[str, ...]
     typography: dict  # the layout's typography settings (None = default)
-    photo_sizes: PhotoSizes | None = None
+    fit: Fit
+    photo_sizes: PhotoSizes
 
 
 @dataclass(frozen=True)
@@ -131,13 +157,13 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems.raise_if_any()
     text_roles = _text_roles(document, values["text_roles"], problems)
     for paper in values["papers"]:
-        if paper not in values["photo_sizes"]["text_width_mm"]:
+        if paper not in values["fit"]["text_width_mm"]:
             problems.report(document.problem(f"缺少纸张 “{paper}” 的版心宽度",
-                                             ("photo_sizes", "text_width_mm")))
+                                             ("fit", "text_width_mm")))
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
-                    values["default_profiles"], values["typography"] or {},
-                    photo_sizes=PhotoSizes(**values["photo_sizes"]))
+                    values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
+                    PhotoSizes(**values["photo_sizes"]))
     if issue.paper not in layout.papers:
         raise BulletinError([Problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
@@ -202,6 +228,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
     )
     environment.filters["chinese_date"] = chinese_date
     environment.filters["css_string"] = css_string
+    environment.filters["advance_ems"] = lambda text, role: text_advance_ems(text, role, fonts)
     try:
         template = environment.get_template(DOCUMENT_TEMPLATE)
         html = template.render(
@@ -210,6 +237,9 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             fonts=fonts,
             profile=profile,
             layout_url=layout.folder.as_uri() + "/",
+            masthead=masthead_lines(issue, layout),
+            text_width_mm=layout.fit.text_width_mm[issue.paper],
+            tables=table_fits(issue, sections, fonts, layout),
         )
     except jinja2.TemplateSyntaxError as error:
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
@@ -220,6 +250,52 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
                             ) from None
     allowed = (issue.folder, layout.folder, *(file.path for file in fonts.files))
     return HtmlDocument(html, issue.folder.as_uri() + "/", allowed)
+
+
+def masthead_lines(issue: Issue, layout: Layout) -> tuple[str, ...]:
+    """The editor's `masthead:` lines, or the name split after the layout's convention."""
+    return issue.masthead or split_masthead(issue.name, layout.fit.masthead_genres)
+
+
+def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
+    """Width of `text` in ems in the role's font, rounded up: the layout sizes lines by it."""
+    return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
+
+
+def table_fits(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+               layout: Layout) -> list[TableFit]:
+    """How each table of the issue is set (tables.css.j2), measured in the body text's font."""
+    body = fonts.roles[layout.text_roles["body"][0]].files[0]
+    width_pt = layout.fit.text_width_mm[issue.paper] * PT_PER_MM
+    return [table_fit(table, body, layout.fit.table_padding_em, layout.fit.table_min_font_pt,
+                      width_pt) for _, table in _tables(sections)]
+
+
+def _tables(sections: tuple[SectionArticles, ...]) -> list[tuple[Article, TableShape]]:
+    return [(article, table) for entry in sections for article in entry.articles
+            for table in article.tables]
+
+
+def check_fit(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+              layout: Layout) -> None:
+    """A table too wide for the text block even at the smallest size, its words broken.
+
+    Narrower tables are set smaller by the stylesheet to fit the text block; one this
+    wide would run off the page, so the editor is told before anything is rendered.
+    """
+    fit = layout.fit
+    width_pt = fit.text_width_mm[issue.paper] * PT_PER_MM
+    most = int(width_pt // (fit.table_min_font_pt * (BROKEN_WORDS_FLOOR_EM + fit.table_padding_em)))
+    problems = Problems()
+    for (article, table), fitted in zip(_tables(sections), table_fits(issue, sections, fonts, layout),
+                                        strict=True):
+        if not fitted.fits:
+            problems.add(
+                f"表格有 {len(table.columns)} 列，太宽：即使缩小到 {fit.table_min_font_pt:g} 磅，"
+                f"版心（{issue.paper}，{fit.text_width_mm[issue.paper]:g} 毫米）也只排得下 "
+                f"{most} 列。请把它拆成几个列数较少的表格，或转置行与列（不支持横排页面）",
+                article.source, table.line)
+    problems.raise_if_any()
 
 
 def chinese_date(date: datetime.date) -> str:

@@ -48,7 +48,7 @@ PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
 
 ISSUE_SCHEMA: Schema = {
     "name": Field(text, required=True),
-    "masthead": Field(text_list),
+    "masthead": Field(text_list),  # the masthead's lines; by default the layout splits `name`
     "slogan": Field(text),
     "number": Field(positive_int, required=True),
     "date": Field(iso_date, required=True),
@@ -114,7 +114,7 @@ class Issue:
     folder: Path
     manifest: Path
     name: str
-    masthead: tuple[str, ...]
+    masthead: tuple[str, ...]  # lines as the editor split them; () = the layout decides
     slogan: str | None
     number: int
     date: datetime.date
@@ -155,7 +155,7 @@ def load_issue(folder: Path) -> Issue:
         folder=folder,
         manifest=manifest,
         name=values["name"],
-        masthead=values["masthead"] or (values["name"],),
+        masthead=values["masthead"] or (),
         slogan=values["slogan"],
         number=values["number"],
         date=values["date"],

@@ -23,7 +23,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 from . import justify
 from .errors import BulletinError, Problem
 from .floats import place_figures
-from .images import cmyk_jpeg, is_raster, original_size, screen_image
+from .images import is_raster, original_size, print_image, screen_image
 from .layout import HtmlDocument, Profile
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
@@ -48,15 +48,18 @@ class ForbiddenResource(FatalURLFetchingError):
 class LocalFetcher(URLFetcher):
     """Fetch `file:` URLs under the allowed roots; refuse everything else.
 
-    `convert` may replace a raster image by (bytes, MIME type): CMYK for print,
-    a smaller copy for screen.
+    `prepare` may replace a raster image by a prepared file (CMYK for print, a
+    smaller copy for screen). The response then carries that file's own URL:
+    WeasyPrint 70 keeps a reference to the file behind a `file:` response and
+    re-reads it when it writes the PDF, while taking size and colour space from
+    the bytes it was served — so served bytes and file must be the same.
     """
 
     def __init__(self, allowed_roots: tuple[Path, ...],
-                 convert: Callable[[Path], tuple[bytes, str]] | None = None):
+                 prepare: Callable[[Path], Path] | None = None):
         super().__init__(allowed_protocols={"file"})
         self.allowed_roots = tuple(root.resolve() for root in allowed_roots)
-        self.convert = convert
+        self.prepare = prepare
 
     def fetch(self, url: str, headers: dict | None = None):
         parts = urlsplit(url)
@@ -64,9 +67,9 @@ class LocalFetcher(URLFetcher):
         if path is None or not any(path == root or path.is_relative_to(root)
                                    for root in self.allowed_roots):
             raise ForbiddenResource(url)
-        if self.convert is not None and is_raster(path) and path.is_file():
-            data, mime = self.convert(path)
-            return URLFetcherResponse(url, data, {"Content-Type": mime})
+        if self.prepare is not None and is_raster(path) and path.is_file():
+            prepared = self.prepare(path)
+            return URLFetcherResponse(prepared.as_uri(), prepared.read_bytes())
         return super().fetch(url, headers)
 
 
@@ -83,7 +86,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
-    fetcher = LocalFetcher(document.allowed_roots, _image_conversion(profile, cache / "images"))
+    fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     with _weasyprint_messages() as messages:
         try:
@@ -109,10 +112,10 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     return RenderResult(len(rendered.pages), warnings)
 
 
-def _image_conversion(profile: Profile, cache: Path) -> Callable[[Path], tuple[bytes, str]]:
+def _image_preparation(profile: Profile, cache: Path) -> Callable[[Path], Path]:
     if profile.is_print and profile.icc_profile is not None:
         icc = profile.icc_profile
-        return lambda path: (cmyk_jpeg(path, icc, cache), "image/jpeg")
+        return lambda path: print_image(path, icc, cache)
     return lambda path: screen_image(path, cache)
 
 

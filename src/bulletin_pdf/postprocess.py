@@ -21,6 +21,7 @@ import pikepdf
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageCms
 
+from .images import rgb_to_cmyk
 from .layout import Profile
 from .manifest import PAGE_MULTIPLE
 from .textscan import content_owners
@@ -74,18 +75,15 @@ def _rgb_converter(profile: Profile):
     """sRGB → the output profile's CMYK, for colours WeasyPrint wrote as RGB (an SVG's fills)."""
     if profile.icc_profile is None:
         return None
-    transform = ImageCms.buildTransform(
-        ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(str(profile.icc_profile)),
-        "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
-        flags=ImageCms.Flags.BLACKPOINTCOMPENSATION)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    output = ImageCms.ImageCmsProfile(str(profile.icc_profile))
 
     @cache
     def convert(red: float, green: float, blue: float) -> tuple[float, ...]:
         if red == green == blue == 0:
             return (0.0, 0.0, 0.0, 1.0)  # black stays K only, never rich black
         pixel = Image.new("RGB", (1, 1), tuple(round(v * 255) for v in (red, green, blue)))
-        return tuple(round(v / 255, 4) for v in ImageCms.applyTransform(pixel, transform)
-                     .getpixel((0, 0)))
+        return tuple(round(v / 255, 4) for v in rgb_to_cmyk(pixel, srgb, output).getpixel((0, 0)))
     return convert
 
 

@@ -2,8 +2,9 @@
 
 Everything is read with pikepdf: structure (fonts, boxes, output intent,
 colour spaces, transparency) directly, geometry (where images and glyphs are
-placed, in which colour) by following the content streams (`textscan`). Each
-finding names its rule and, where it matters, its page.
+placed, in which colour) by following the content streams (`textscan`), and
+each image's data against its dictionary (`imagedata`). Each finding names
+its rule and, where it matters, its page.
 """
 
 from __future__ import annotations
@@ -17,19 +18,22 @@ from pathlib import Path
 
 import pikepdf
 
+from .imagedata import image_data_problems
 from .manifest import PAGE_MULTIPLE
-from .textscan import content_owners, glyphs
+from .textscan import FontCache, Glyph, content_owners, glyphs
 
 MM = 72 / 25.4
 SAFE_ZONE = 3 * MM  # no text this close to the trim
 BOX_TOLERANCE = 0.01  # points
+EDGE_TOLERANCE = 0.1  # points: rounding in glyph and image placement, not overflow
+SIDES = ("左侧", "下方", "右侧", "上方")  # in the order of a box's coordinates
 RGB_SPACES = ("/DeviceRGB", "/CalRGB")
 
 
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    rule: str  # fonts, glyphs, boxes, images, colour, safe-zone, pdfx, pages
+    rule: str  # fonts, glyphs, boxes, images, colour, page-edge, safe-zone, pdfx, pages
     message: str
     page: int | None = None
 
@@ -97,10 +101,11 @@ def preflight(path: Path, profile: str = "screen", binding: str | None = None,
         _check_pdfx(pdf, report, printing)
         _check_boxes(pdf, report, printing, bleed_mm)
         _check_colours_and_transparency(pdf, report)
+        checked_images: set[tuple[int, int]] = set()
+        font_cache: FontCache = {}
         for number, page in enumerate(pdf.pages, 1):
-            _check_images(page, number, report, printing, min_dpi)
-            if printing:
-                _check_text(page, number, report)
+            _check_images(page, number, report, printing, min_dpi, checked_images)
+            _check_text(page, number, report, printing, font_cache)
     if binding:
         multiple = PAGE_MULTIPLE[binding]
         if report.pages % multiple:
@@ -113,7 +118,6 @@ def preflight(path: Path, profile: str = "screen", binding: str | None = None,
 
 def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
     seen: dict[tuple, FontInfo] = {}
-    notdef_pages: Counter[int] = Counter()
     for number, page in enumerate(pdf.pages, 1):
         for font in (font for _, resources in content_owners(page)
                      for font in resources.get("/Font", {}).values()):
@@ -126,11 +130,7 @@ def _check_fonts(pdf: pikepdf.Pdf, report: Report, printing: bool) -> None:
                            f"字体 {info.name} 是 Type 3 字体（位图或过程字体，印刷质量无法保证）", number)
             elif not info.embedded:
                 report.add("error", "fonts", f"字体 {info.name} 没有嵌入", number)
-        notdef_pages[number] = _count_notdef(page)
     report.fonts = sorted(seen.values(), key=lambda font: font.name)
-    for number, count in sorted(notdef_pages.items()):
-        if count:
-            report.add("error", "glyphs", f"有 {count} 处文字以 .notdef（缺字方框）显示", number)
 
 
 def _font_info(font: pikepdf.Dictionary) -> FontInfo:
@@ -147,35 +147,6 @@ def _font_info(font: pikepdf.Dictionary) -> FontInfo:
     if descriptor is not None and "/FontFile3" in descriptor:
         kind += f"/{str(descriptor.FontFile3.get('/Subtype', '/?'))[1:]}"
     return FontInfo(name, kind, embedded)
-
-
-def _count_notdef(page: pikepdf.Page) -> int:
-    """Glyph 0 shown with an Identity-encoded composite font: the missing-glyph box."""
-    fonts = page.obj.get("/Resources", {}).get("/Font", {})
-    count = 0
-    font = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        name = str(operator)
-        if name == "Tf":
-            font = fonts.get(str(operands[0]))
-        elif name in ("Tj", "TJ", "'", '"') and font is not None and _is_identity(font):
-            for string in _strings(operands):
-                data = bytes(string)
-                count += sum(1 for i in range(0, len(data) - 1, 2) if data[i:i + 2] == b"\0\0")
-    return count
-
-
-def _is_identity(font) -> bool:
-    return font.get("/Subtype") == pikepdf.Name.Type0 and str(
-        font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
-
-
-def _strings(operands):
-    for operand in operands:
-        if isinstance(operand, pikepdf.String):
-            yield operand
-        elif isinstance(operand, pikepdf.Array):
-            yield from (item for item in operand if isinstance(item, pikepdf.String))
 
 
 # PDF/X identification -----------------------------------------------------
@@ -250,6 +221,9 @@ def _check_boxes(pdf: pikepdf.Pdf, report: Report, printing: bool, bleed_mm: flo
 
 def _box(page: pikepdf.Dictionary, name: str) -> list[float] | None:
     box = page.get(name)
+    if box is None and name in ("/MediaBox", "/CropBox"):  # inheritable from the page tree
+        parent = page.get("/Parent")
+        return _box(parent, name) if parent is not None else None
     if box is None:
         return None
     x0, y0, x1, y1 = (float(value) for value in box)
@@ -311,15 +285,28 @@ def _transparent(state) -> bool:
 
 @dataclass(frozen=True)
 class PlacedImage:
-    name: str
+    name: str  # resource name; "" for an inline image
     image: pikepdf.Object  # the image XObject (or inline image dictionary)
     width: float  # placed size in points
     height: float
+    box: tuple[float, float, float, float]  # where it lands: x0, y0, x1, y1 in page space
+    resources: pikepdf.Object | None  # of the content stream that draws it
+    inline_data: bytes | None = None  # an inline image's encoded data
+
+    def raw_data(self) -> bytes:
+        return self.inline_data if self.inline_data is not None else self.image.read_raw_bytes()
+
+    def subject(self, part: str = "", detail: str = "") -> str:
+        """`图片 Im3（3000×2000 像素）`, or for its mask `图片 Im3 的透明蒙版（…）`."""
+        image = self.image if not part else self.image[part]
+        kind = f"图片 {self.name}" if self.name else "内联图片"
+        kind += {"": "", "/SMask": " 的透明蒙版", "/Mask": " 的遮罩"}[part]
+        return f"{kind}（{image.get('/Width', '?')}×{image.get('/Height', '?')} 像素{detail}）"
 
 
 def _placed_images(owner, resources, ctm: pikepdf.Matrix, depth: int = 0
                    ) -> list[PlacedImage]:
-    """Images drawn by a content stream, with the size the CTM gives them (forms included)."""
+    """Images drawn by a content stream, where the CTM puts them (forms included)."""
     placed: list[PlacedImage] = []
     stack: list[pikepdf.Matrix] = []
     xobjects = resources.get("/XObject", {}) if resources is not None else {}
@@ -332,11 +319,14 @@ def _placed_images(owner, resources, ctm: pikepdf.Matrix, depth: int = 0
         elif name == "cm":
             ctm = pikepdf.Matrix(*(float(value) for value in operands)) @ ctm
         elif name == "INLINE IMAGE":
-            placed.append(PlacedImage("inline", operands[0].obj, *_unit_square(ctm)))
+            inline = operands[0]
+            placed.append(PlacedImage("", inline.obj, *_unit_square(ctm), resources,
+                                      inline.read_raw_bytes()))
         elif name == "Do" and str(operands[0]) in xobjects:
             xobject = xobjects[str(operands[0])]
             if xobject.get("/Subtype") == pikepdf.Name.Image:
-                placed.append(PlacedImage(str(operands[0])[1:], xobject, *_unit_square(ctm)))
+                placed.append(PlacedImage(str(operands[0])[1:], xobject, *_unit_square(ctm),
+                                          resources))
             elif xobject.get("/Subtype") == pikepdf.Name.Form and depth < 8:
                 matrix = pikepdf.Matrix(*(float(v) for v in xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])))
                 placed += _placed_images(xobject, xobject.get("/Resources", resources),
@@ -344,22 +334,30 @@ def _placed_images(owner, resources, ctm: pikepdf.Matrix, depth: int = 0
     return placed
 
 
-def _unit_square(ctm: pikepdf.Matrix) -> tuple[float, float]:
-    """Width and height of the unit square (an image's space) under `ctm`, in points."""
-    return math.hypot(ctm.a, ctm.b), math.hypot(ctm.c, ctm.d)
+def _unit_square(ctm: pikepdf.Matrix) -> tuple[float, float, tuple[float, float, float, float]]:
+    """Width, height and bounding box of the unit square (an image's space) under `ctm`."""
+    corners = [ctm.transform((x, y)) for x in (0, 1) for y in (0, 1)]
+    xs, ys = [point[0] for point in corners], [point[1] for point in corners]
+    return (math.hypot(ctm.a, ctm.b), math.hypot(ctm.c, ctm.d),
+            (min(xs), min(ys), max(xs), max(ys)))
 
 
 def _check_images(page: pikepdf.Page, number: int, report: Report, printing: bool,
-                  min_dpi: int) -> None:
+                  min_dpi: int, checked: set[tuple[int, int]]) -> None:
     x1a = bool(report.pdfx and report.pdfx.startswith("PDF/X-1a"))
+    limit, limit_name = _image_limit(page.obj)
     for placed in _placed_images(page, page.obj.get("/Resources"), pikepdf.Matrix()):
+        _check_image_data(placed, number, report, checked)
+        outside = _beyond(placed.box, limit)
+        if any(outside):
+            report.add("error", "page-edge",
+                       f"{placed.subject()}超出{limit_name}：{_sides(outside)}", number)
         width_in, height_in = placed.width / 72, placed.height / 72
         if width_in <= 0 or height_in <= 0:
             continue
         pixels_x, pixels_y = int(placed.image.get("/Width", 0)), int(placed.image.get("/Height", 0))
         dpi = min(pixels_x / width_in, pixels_y / height_in)
-        label = (f"图片 {placed.name}（{pixels_x}×{pixels_y} 像素，"
-                 f"置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm）")
+        label = placed.subject(detail=f"，置入 {width_in * 25.4:.0f}×{height_in * 25.4:.0f} mm")
         if round(dpi) < min_dpi:  # images downsampled to 150 dpi come out at 149.9
             report.add("error" if printing else "warning", "images",
                        f"{label} 有效分辨率仅 {dpi:.0f} dpi，"
@@ -373,26 +371,101 @@ def _check_images(page: pikepdf.Page, number: int, report: Report, printing: boo
             report.add("error", "images", f"{label} 带透明蒙版，PDF/X-1a 不允许透明", number)
 
 
-# Text placement and colour (print) ---------------------------------------
+def _check_image_data(placed: PlacedImage, number: int, report: Report,
+                      checked: set[tuple[int, int]]) -> None:
+    """The image's bytes (and its masks') agree with its dictionary; each image once."""
+    if placed.image.is_indirect:
+        if placed.image.objgen in checked:
+            return
+        checked.add(placed.image.objgen)
+    for problem in image_data_problems(placed.image, placed.raw_data(), placed.resources):
+        report.add("error", "images", f"{placed.subject()}{problem}", number)
+    for part in ("/SMask", "/Mask"):  # /Mask may also be a colour-key array
+        mask = placed.image.get(part)
+        if isinstance(mask, pikepdf.Stream):
+            for problem in image_data_problems(mask, mask.read_raw_bytes()):
+                report.add("error", "images", f"{placed.subject(part)}{problem}", number)
 
-def _check_text(page: pikepdf.Page, number: int, report: Report) -> None:
-    """No text within 3 mm of the trim; text in CMYK, and black as K only."""
-    trim = _box(page.obj, "/TrimBox")
-    if trim is None:
-        return
-    safe = (trim[0] + SAFE_ZONE, trim[1] + SAFE_ZONE, trim[2] - SAFE_ZONE, trim[3] - SAFE_ZONE)
-    near_trim = rich_black = rgb_text = 0
-    for glyph in glyphs(page):
-        if glyph.x0 < safe[0] or glyph.y0 < safe[1] or glyph.x1 > safe[2] or glyph.y1 > safe[3]:
-            near_trim += 1
-        if glyph.space == "/DeviceRGB" or len(glyph.colour) == 3:
-            rgb_text += 1
-        elif (glyph.space == "/DeviceCMYK" and len(glyph.colour) == 4 and glyph.colour[3] >= 0.99
-              and sum(glyph.colour[:3]) > 0):
-            rich_black += 1
-    if near_trim:
-        report.add("error", "safe-zone", f"有 {near_trim} 个字符距裁切线不足 3 mm", number)
-    if rgb_text:
-        report.add("error", "colour", f"有 {rgb_text} 个字符为 RGB 颜色", number)
-    if rich_black:
-        report.add("error", "colour", f"有 {rich_black} 个字符为四色黑（应为单色 K100）", number)
+
+def _image_limit(page: pikepdf.Dictionary) -> tuple[list[float], str]:
+    """How far an image may reach: into the bleed of a trimmed page (a full-bleed picture)."""
+    bleed = _box(page, "/BleedBox")
+    if bleed is not None and _box(page, "/TrimBox") is not None:
+        return bleed, "出血框（BleedBox）"
+    return _page_box(page, ("/CropBox", "/MediaBox"))
+
+
+def _visible_page(page: pikepdf.Dictionary) -> tuple[list[float], str]:
+    """Where text must stay: the trimmed page when there is a TrimBox, else the visible page."""
+    return _page_box(page, ("/TrimBox", "/CropBox", "/MediaBox"))
+
+
+def _page_box(page: pikepdf.Dictionary, names: tuple[str, ...]) -> tuple[list[float], str]:
+    for name in names:
+        box = _box(page, name)
+        if box is not None:
+            return box, f"{'成品页面' if name == '/TrimBox' else '页面'}（{name[1:]}）"
+    return [-math.inf, -math.inf, math.inf, math.inf], "页面"
+
+
+def _beyond(box, limit: list[float]) -> tuple[float, float, float, float]:
+    """How far `box` reaches past each side of `limit` (left, bottom, right, top), in points."""
+    reach = (limit[0] - box[0], limit[1] - box[1], box[2] - limit[2], box[3] - limit[3])
+    return tuple(value if value > EDGE_TOLERANCE else 0.0 for value in reach)
+
+
+def _sides(outside: tuple[float, ...]) -> str:
+    return "、".join(f"{side} {value / MM:.1f} mm" for side, value in zip(SIDES, outside, strict=True)
+                    if value)
+
+
+# Text placement and colour -----------------------------------------------
+
+def _check_text(page: pikepdf.Page, number: int, report: Report, printing: bool,
+                font_cache: FontCache) -> None:
+    """Missing glyphs and text outside the page (any profile); for print, no text within
+    3 mm of the trim, text in CMYK, and black as K only."""
+    visible, visible_name = _visible_page(page.obj)
+    trim = _box(page.obj, "/TrimBox") if printing else None
+    safe = (None if trim is None else
+            (trim[0] + SAFE_ZONE, trim[1] + SAFE_ZONE, trim[2] - SAFE_ZONE, trim[3] - SAFE_ZONE))
+    counts: Counter[str] = Counter()
+    sides: Counter[str] = Counter()  # glyphs outside the page, by the side they cross
+    for glyph in glyphs(page, font_cache):
+        counts["notdef"] += glyph.notdef
+        if not _contains(visible, glyph):
+            counts["outside"] += 1
+            beyond = _beyond((glyph.x0, glyph.y0, glyph.x1, glyph.y1), visible)
+            sides.update(side for side, value in zip(SIDES, beyond, strict=True) if value)
+        elif safe is not None and not _contains(safe, glyph):
+            counts["near_trim"] += 1
+        if printing:
+            counts[_colour_fault(glyph)] += 1
+    if counts["notdef"]:
+        report.add("error", "glyphs", f"有 {counts['notdef']} 处文字以 .notdef（缺字方框）显示", number)
+    if counts["outside"]:
+        crossed = "、".join(f"{side} {sides[side]} 个" for side in SIDES if sides[side])
+        report.add("error", "page-edge", f"有 {counts['outside']} 个字符部分或全部超出"
+                   f"{visible_name}：{crossed}", number)
+    if counts["near_trim"]:
+        report.add("error", "safe-zone", f"有 {counts['near_trim']} 个字符距裁切线不足 3 mm", number)
+    if counts["rgb"]:
+        report.add("error", "colour", f"有 {counts['rgb']} 个字符为 RGB 颜色", number)
+    if counts["rich_black"]:
+        report.add("error", "colour", f"有 {counts['rich_black']} 个字符为四色黑（应为单色 K100）",
+                   number)
+
+
+def _contains(box, glyph: Glyph) -> bool:
+    """Written out rather than through `_beyond`: this runs for every glyph of the document."""
+    return (glyph.x0 >= box[0] - EDGE_TOLERANCE and glyph.y0 >= box[1] - EDGE_TOLERANCE
+            and glyph.x1 <= box[2] + EDGE_TOLERANCE and glyph.y1 <= box[3] + EDGE_TOLERANCE)
+
+
+def _colour_fault(glyph: Glyph) -> str:
+    if glyph.space == "/DeviceRGB" or len(glyph.colour) == 3:
+        return "rgb"
+    if (glyph.space == "/DeviceCMYK" and len(glyph.colour) == 4 and glyph.colour[3] >= 0.99
+            and sum(glyph.colour[:3]) > 0):
+        return "rich_black"
+    return ""

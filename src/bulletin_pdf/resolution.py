@@ -1,9 +1,9 @@
 """Photo resolution at the placed size, checked before layout (by `check` as by `build`).
 
 How large a photo is printed is presentation: the layout declares in its
-`layout.yaml` (`photo_sizes`) what its stylesheets do — the text block's
-width per paper, the share of it a figure, a row of figures or a gallery
-photo takes, and the heights that cap them. From the photo's pixel size
+`layout.yaml` what its stylesheets do — the text block's width per paper
+(`fit.text_width_mm`) and, in `photo_sizes`, the share of it a figure, a row
+of figures or a gallery photo takes, and the heights that cap them. From the photo's pixel size
 (EXIF rotation applied) we compute the largest size it can be placed at, so
 the lowest effective resolution it can print with. Below the print profile's
 `min_image_dpi` that is an error (of the print output only), below the screen
@@ -43,7 +43,6 @@ def shares(value: object) -> dict[str, float]:
 
 
 PHOTO_SIZES_SCHEMA: Schema = {
-    "text_width_mm": Field(positive_numbers, required=True),  # per paper
     "figure": Field(shares, required=True),  # a figure alone, by width class
     "figure_max_height_mm": Field(positive_number, required=True),
     "row": Field(shares, required=True),  # figures side by side, by how many
@@ -57,7 +56,6 @@ PHOTO_SIZES_SCHEMA: Schema = {
 class PhotoSizes:
     """What the layout's stylesheets make of a photo's size (see `layout.yaml`)."""
 
-    text_width_mm: dict[str, float]
     figure: dict[str, float]
     figure_max_height_mm: float
     row: dict[str, float]
@@ -65,9 +63,10 @@ class PhotoSizes:
     gallery: dict[str, float]
     gallery_height_mm: float
 
-    def box(self, table: dict[str, float], key: str, paper: str) -> float:
-        """The width of a box in mm; an arrangement the table lacks is taken at its widest."""
-        return self.text_width_mm[paper] * table.get(key, max(table.values()))
+    @staticmethod
+    def share(table: dict[str, float], key: str) -> float:
+        """A box's share of the text block; an arrangement the table lacks, at its widest."""
+        return table.get(key, max(table.values()))
 
 
 @dataclass(frozen=True)
@@ -98,7 +97,8 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     warnings: list[Problem] = []
     needs = sorted(((profile.min_image_dpi or profile.image_dpi or 0, profile.is_print)
                     for profile in profiles), key=lambda need: not need[1])
-    for placed in placements(issue, sections, layout.photo_sizes, issue.paper):
+    text_width = layout.fit.text_width_mm[issue.paper]
+    for placed in placements(issue, sections, layout.photo_sizes, text_width):
         if not is_raster(placed.path) or not placed.path.is_file():
             continue  # vector art has no resolution; a missing file is reported elsewhere
         pixels = original_size(placed.path)
@@ -124,36 +124,36 @@ def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
 
 
 def placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: PhotoSizes,
-                paper: str) -> Iterator[Placed]:
+               text_width: float) -> Iterator[Placed]:
+    """Every photo of the issue with the largest box it may be placed in (`text_width` in mm)."""
     for index, entry in enumerate(sections):
         for article in entry.articles:
             for figure in article.figures:
-                yield _figure_placement(figure, article.source, sizes, paper)
+                yield _figure_placement(figure, article.source, sizes, text_width)
         columns = str(entry.section.columns)
         narrower = [name for name, share in sizes.gallery.items()
-                    if share < sizes.gallery.get(columns, max(sizes.gallery.values()))]
+                    if share < sizes.share(sizes.gallery, columns)]
         advice = (f"在 issue.yaml 中把该栏目改为每行 {narrower[-1]} 张（columns: {narrower[-1]}），"
                   if narrower else "")
         for photo in entry.section.photos:
             key = photo.key or ("sections", index, "photos")
             yield Placed(issue.folder / photo.file, issue.manifest, photo.line, key,
-                          sizes.box(sizes.gallery, columns, paper), sizes.gallery_height_mm,
-                          advice)
+                         text_width * sizes.share(sizes.gallery, columns),
+                         sizes.gallery_height_mm, advice)
 
 
-def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, paper: str) -> Placed:
+def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, text_width: float
+                      ) -> Placed:
     if figure.placement == "inline":  # inside a line of text: at most the text block's width
-        return Placed(figure.path, article, figure.line, (), sizes.text_width_mm[paper], None, "")
+        return Placed(figure.path, article, figure.line, (), text_width, None, "")
     if figure.placement == "row":
-        width = sizes.box(sizes.row, str(figure.row_size), paper)
-        smaller = [name for name, share in sizes.figure.items()
-                   if sizes.text_width_mm[paper] * share < width]
+        width = text_width * sizes.share(sizes.row, str(figure.row_size))
+        smaller = [name for name, share in sizes.figure.items() if text_width * share < width]
         advice = (f"把并排的图片各自单独成段并加 {{.{smaller[-1]}}}，" if smaller else "")
         return Placed(figure.path, article, figure.line, (), width, sizes.row_max_height_mm,
                        advice)
-    width = sizes.box(sizes.figure, figure.placement, paper)
-    smaller = [name for name, share in sizes.figure.items()
-               if sizes.text_width_mm[paper] * share < width]
+    width = text_width * sizes.share(sizes.figure, figure.placement)
+    smaller = [name for name, share in sizes.figure.items() if text_width * share < width]
     advice = f"缩小置入宽度（在图片后加 {'或'.join(f'{{.{name}}}' for name in smaller)}），" \
         if smaller else ""
     return Placed(figure.path, article, figure.line, (), width, sizes.figure_max_height_mm,

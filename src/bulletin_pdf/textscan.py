@@ -28,6 +28,7 @@ class Glyph:
     y1: float
     colour: tuple[float, ...]  # fill colour components: 1 gray, 3 RGB, 4 CMYK
     space: str  # the fill colour space name
+    notdef: bool = False  # glyph 0 of an Identity-encoded composite font: the missing-glyph box
 
 
 @dataclass
@@ -38,6 +39,7 @@ class _Font:
     ascent: float
     descent: float
     scale: float = 0.001  # glyph space to text space (Type 3 fonts have their own)
+    identity: bool = False  # composite font with Identity-H/V encoding: code = CID = glyph
 
 
 @dataclass
@@ -69,12 +71,20 @@ def content_owners(page: pikepdf.Page) -> Iterator[tuple]:
     yield from walk(page, page.obj.get("/Resources", pikepdf.Dictionary()), 0)
 
 
-def glyphs(page: pikepdf.Page) -> Iterator[Glyph]:
-    """Every glyph drawn on the page (form XObjects included), visible text only."""
-    yield from _scan(page, page.obj.get("/Resources", pikepdf.Dictionary()), _State(), 0)
+FontCache = dict[tuple[int, int], _Font]
 
 
-def _scan(owner, resources, state: _State, depth: int) -> Iterator[Glyph]:
+def glyphs(page: pikepdf.Page, font_cache: FontCache | None = None) -> Iterator[Glyph]:
+    """Every glyph drawn on the page (form XObjects included), visible text only.
+
+    Pass the same `font_cache` for every page of a document: reading a CJK
+    font's /W array costs more than scanning a page, and pages share fonts.
+    """
+    cache = {} if font_cache is None else font_cache
+    yield from _scan(page, page.obj.get("/Resources", pikepdf.Dictionary()), _State(), 0, cache)
+
+
+def _scan(owner, resources, state: _State, depth: int, cache: FontCache) -> Iterator[Glyph]:
     fonts: dict[str, _Font] = {}
     stack: list[_State] = []
     line = text = pikepdf.Matrix()
@@ -99,7 +109,7 @@ def _scan(owner, resources, state: _State, depth: int) -> Iterator[Glyph]:
         elif name == "Tf":
             font_name = str(operands[0])
             if font_name not in fonts:
-                fonts[font_name] = _font(resources.get("/Font", {}).get(font_name))
+                fonts[font_name] = _cached_font(resources.get("/Font", {}).get(font_name), cache)
             state.font, state.size = fonts[font_name], float(operands[1])
         elif name in ("Tc", "Tw", "Tz", "TL", "Tr"):
             value = float(operands[0])
@@ -133,39 +143,58 @@ def _scan(owner, resources, state: _State, depth: int) -> Iterator[Glyph]:
                 inner = copy.copy(state)
                 matrix = xobject.get("/Matrix", [1, 0, 0, 1, 0, 0])
                 inner.ctm = pikepdf.Matrix(*(float(v) for v in matrix)) @ state.ctm
-                yield from _scan(xobject, xobject.get("/Resources", resources), inner, depth + 1)
+                yield from _scan(xobject, xobject.get("/Resources", resources), inner, depth + 1,
+                                 cache)
 
 
 def _show(items, state: _State, text: pikepdf.Matrix):
-    """Yield the glyphs of a Tj/TJ operand; return the text matrix after them."""
+    """Yield the glyphs of a Tj/TJ operand; return the text matrix after them.
+
+    Glyphs only move along the text space x axis here, so their boxes are
+    computed with plain floats from one matrix (pikepdf.Matrix per glyph
+    doubled the time preflight takes).
+    """
     font = state.font
     if font is None:
         return text
+    placed = text @ state.ctm
+    matrix = (placed.a, placed.b, placed.c, placed.d, placed.e, placed.f)
+    low, high = font.descent * state.size, font.ascent * state.size
+    step = 2 if font.two_byte else 1
+    offset = 0.0  # along the text space x axis, from `text`
     for item in items:
         if not isinstance(item, pikepdf.String):
-            adjustment = -float(item) / 1000 * state.size * state.scaling
-            text = pikepdf.Matrix(1, 0, 0, 1, adjustment, 0) @ text
+            offset -= float(item) / 1000 * state.size * state.scaling
             continue
         data = bytes(item)
-        step = 2 if font.two_byte else 1
         for index in range(0, len(data) - step + 1, step):
             code = int.from_bytes(data[index:index + step], "big")
             width = font.widths.get(code, font.default_width) * font.scale * state.size
             advance = width + state.char_spacing
             if step == 1 and code == 32:
                 advance += state.word_spacing
-            advance *= state.scaling
             if state.render_mode != 3:  # 3 = invisible (an OCR layer)
-                yield _placed(text @ state.ctm, width * state.scaling, font, state)
-            text = pikepdf.Matrix(1, 0, 0, 1, advance, 0) @ text
-    return text
+                yield _placed(matrix, offset, offset + width * state.scaling, low, high, state,
+                              font.identity and code == 0)
+            offset += advance * state.scaling
+    return pikepdf.Matrix(1, 0, 0, 1, offset, 0) @ text
 
 
-def _placed(matrix: pikepdf.Matrix, width: float, font: _Font, state: _State) -> Glyph:
-    corners = [matrix.transform((x, y)) for x in (0, width)
-               for y in (font.descent * state.size, font.ascent * state.size)]
-    xs, ys = [point[0] for point in corners], [point[1] for point in corners]
-    return Glyph(min(xs), max(xs), min(ys), max(ys), state.colour, state.space)
+def _placed(matrix: tuple[float, ...], x0: float, x1: float, y0: float, y1: float,
+            state: _State, notdef: bool) -> Glyph:
+    """The box of text space rectangle (x0, y0)–(x1, y1) in page space."""
+    a, b, c, d, e, f = matrix
+    xs = (a * x0 + c * y0 + e, a * x0 + c * y1 + e, a * x1 + c * y0 + e, a * x1 + c * y1 + e)
+    ys = (b * x0 + d * y0 + f, b * x0 + d * y1 + f, b * x1 + d * y0 + f, b * x1 + d * y1 + f)
+    return Glyph(min(xs), max(xs), min(ys), max(ys), state.colour, state.space, notdef)
+
+
+def _cached_font(font, cache: FontCache) -> _Font:
+    if font is None or not font.is_indirect:
+        return _font(font)
+    if font.objgen not in cache:
+        cache[font.objgen] = _font(font)
+    return cache[font.objgen]
 
 
 def _font(font) -> _Font:
@@ -177,8 +206,9 @@ def _font(font) -> _Font:
     ascent = float(descriptor.get("/Ascent", 800)) / 1000
     descent = float(descriptor.get("/Descent", -200)) / 1000
     if descendants:
+        identity = str(font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
         return _Font(True, _cid_widths(target.get("/W", [])), float(target.get("/DW", 1000)),
-                     ascent, descent)
+                     ascent, descent, identity=identity)
     first = int(font.get("/FirstChar", 0))
     widths = {first + index: float(width) for index, width in enumerate(font.get("/Widths", []))}
     scale = float(font.FontMatrix[0]) if "/FontMatrix" in font else 0.001
@@ -202,6 +232,26 @@ def _cid_widths(array) -> dict[int, float]:
                 widths[code] = float(items[index + 2])
             index += 3
     return widths
+
+
+def colour_components(space, resources=None) -> int | None:
+    """How many components a colour space has; None for a pattern or an unknown name.
+
+    `resources` resolve a named space (an inline image's /CS, a `cs` operand).
+    """
+    if isinstance(space, pikepdf.Name):
+        if str(space) in COLOUR_COMPONENTS:
+            return COLOUR_COMPONENTS[str(space)]
+        named = resources.get("/ColorSpace", {}).get(str(space)) if resources is not None else None
+        return None if named is None else colour_components(named)
+    if not isinstance(space, pikepdf.Array) or len(space) == 0:
+        return None
+    family = str(space[0])
+    if family in ("/Indexed", "/Separation"):
+        return 1
+    if family in ("/ICCBased", "/DeviceN") and len(space) > 1:
+        return (int(space[1].get("/N", 0)) or None) if family == "/ICCBased" else len(space[1])
+    return COLOUR_COMPONENTS.get(family)
 
 
 def _space_name(resources, operand) -> str:
