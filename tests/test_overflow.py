@@ -187,6 +187,19 @@ def test_long_urls_and_words_break_inside_the_text_block(overflowing):
         assert expected in text  # all of it printed, none lost past the edge
 
 
+def test_short_line_before_an_unbreakable_url_is_not_spaced_out(overflowing):
+    """`网址：` stays set solid: the line before a URL that breaks only at a line start is
+    left ragged instead of stretching its three characters across the text block."""
+    with pdfplumber.open(overflowing.pdf) as pdf:
+        for page in pdf.pages[2:]:
+            chars = [char for char in page.chars if char["text"] in "网址："]
+            for first, second in itertools.pairwise(chars[:3]):
+                if first["text"] + second["text"] in ("网址", "址："):
+                    assert second["x0"] - first["x1"] < 0.2 * BODY_SIZE["A4"]
+                    return
+    raise AssertionError("网址： not found")
+
+
 def table_on(page: pdfplumber.page.Page) -> tuple[list[dict], list[dict]]:
     """The glyphs and rules of the table on a page (the rules below the running header)."""
     rules = [rule for rule in page.lines + page.rects if rule["top"] > TOP_MARGIN]

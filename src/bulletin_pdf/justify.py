@@ -38,6 +38,9 @@ OPENING = set("（［｛「『【〔〖〈《“‘")
 INSEPARABLE = set("—…")
 SPACES = " \u00a0"
 MAX_GAP = 0.08  # em: wider gaps between Chinese characters read as spaces when extracted
+# em per gap: a line that would need more (a few characters before a URL or word that
+# breaks only where it starts a line) is left ragged rather than spaced out letter by letter.
+MAX_STRETCH = 0.5
 
 _original_justify_line = inline.justify_line
 _original_set_text = line_break.Layout.set_text
@@ -67,7 +70,7 @@ def justify_line(context, line, extra_width: float) -> None:
         # extraction (pdftotext: above 0.1 em) would read as spaces between characters.
         gaps = _opportunities(line_text, everywhere=True)
         count = sum(gaps)
-    if not count:
+    if not count or extra_width / count > MAX_STRETCH * line.style["font_size"]:
         return None
     spacing = extra_width / count
     start = 0
