@@ -113,9 +113,9 @@ def test_every_problem_of_a_run_is_reported_together(project, capsys):
     ("[网站](http://example.com)", "引用了网络地址 “http://example.com”"),
     ("![图](file:///etc/passwd)", "引用了 file: 地址 “file:///etc/passwd”"),
     ("![图](/etc/hosts)", "引用了绝对路径或其他地址 “/etc/hosts”"),
-    ("[点我](javascript:alert(1))", "引用了绝对路径或其他地址 “javascript:alert(1)”"),
+    ("[点我](javascript:alert(1))", "链接地址 “javascript:alert(1)” 不能使用"),
     # The `)` before Chinese text is not punctuation to normalise: the link is still checked.
-    ("[点击这里](javascript:void(0))。", "引用了绝对路径或其他地址 “javascript:void(0)”"),
+    ("[点击这里](javascript:void(0))。", "链接地址 “javascript:void(0)” 不能使用"),
     ("[文件](b.md)", "链接 “b.md” 指向文件"),
     ("![图](../../../fonts/fonts.yaml)", "引用 “../../../fonts/fonts.yaml” 指向期刊文件夹之外"),
     ("![图](images/missing.jpg)", "图片 “images/missing.jpg” 不存在"),

@@ -359,6 +359,9 @@ def _check_reference(reference: str, is_image: bool, article: Path,
         return None
     if parts.scheme in ("http", "https", "ftp"):
         return f"引用了网络地址 “{reference}”：简报只使用本期文件夹内的文件，网址请写成正文文字"
+    if not is_image and parts.scheme:
+        return (f"链接地址 “{reference}” 不能使用：PDF 中的链接只能是锚点（#…）或 mailto: 地址，"
+                "其他地址请写成正文文字")
     if parts.scheme == "file":
         return f"引用了 file: 地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
     if parts.scheme or reference.startswith(("/", "\\")):
