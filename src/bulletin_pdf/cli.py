@@ -283,7 +283,7 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
         report = preflight(temporary, profile.name,
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
-                           min_image_dpi=profile.min_image_dpi or profile.image_dpi)
+                           min_image_dpi=profile.minimum_dpi)
         for finding in report.warnings:
             print(f"预检{finding}", file=sys.stderr)
         if report.errors:

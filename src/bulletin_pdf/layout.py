@@ -105,6 +105,11 @@ class Profile:
     def is_print(self) -> bool:
         return self.name == "print"
 
+    @property
+    def minimum_dpi(self) -> int:
+        """Photos below this effective resolution fail print and are warned about on screen."""
+        return self.min_image_dpi or self.image_dpi or 150
+
 
 @dataclass(frozen=True)
 class Fit:

@@ -124,7 +124,7 @@ def _low_resolution_images(document, profile: Profile, base: Path) -> list[str]:
 
     (Preflight finds them in any PDF too, but only by their PDF object names.)
     """
-    minimum = profile.min_image_dpi or profile.image_dpi or 150
+    minimum = profile.minimum_dpi
     found = {}
     for page in document.pages:
         for box in _replaced_boxes(page._page_box):

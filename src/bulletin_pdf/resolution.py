@@ -95,7 +95,7 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     """Each photo against the strictest of `profiles` it fails."""
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    needs = sorted(((profile.min_image_dpi or profile.image_dpi or 0, profile.is_print)
+    needs = sorted(((profile.minimum_dpi, profile.is_print)
                     for profile in profiles), key=lambda need: not need[1])
     text_width = layout.fit.text_width_mm[issue.paper]
     for placed in placements(issue, sections, layout.photo_sizes, text_width):
