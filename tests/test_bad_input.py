@@ -156,7 +156,7 @@ def test_layout_resources_outside_allowed_folders_stop_the_build(project, capsys
     stylesheet.write_text('@import url("http://example.com/x.css");\n'
                           + stylesheet.read_text(encoding="utf-8"), encoding="utf-8")
     error = failed_build(project, capsys)
-    assert "排版时试图读取不允许的资源 “http://example.com/x.css”" in error
+    assert "css/bulletin.css:1：样式表引用了版式文件夹之外的资源 “http://example.com/x.css”" in error
 
 
 def test_unknown_layout_and_paper(project, capsys):

@@ -24,13 +24,13 @@ from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
 from .images import is_raster, warm_cache
-from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
+from .layout import PROFILE_NAMES, Layout, Profile, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
 from .manifest import BINDINGS, Issue, load_issue
-from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
+from .pdf import check_layout, harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
 from .preflight import preflight
-from .resolution import CoarsePhotos, check_photo_resolution
+from .resolution import CoarsePhotos, check_photo_files, check_photo_resolution
 from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
@@ -108,8 +108,10 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
         print(f"警告：{warning}", file=sys.stderr)
     names = _profile_names(profile, layout) if layout else ()
     photos = CoarsePhotos()
+    warnings: list[Problem] = []
     if layout and sections is not None:
         say("按置入尺寸检查照片分辨率…")
+        warnings += _collecting(problems, check_photo_files, issue, sections, layout) or ()
         photos = check_photo_resolution(issue, sections, layout,
                                         [layout.profiles[name] for name in names])
     if layout and fonts:
@@ -118,7 +120,9 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
             say("检查字体是否覆盖所有文字…")
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
-            _collecting(problems, check_fit, issue, sections, fonts, layout)
+            warnings += _collecting(problems, check_layout, issue, sections, fonts, layout) or ()
+    for warning in warnings:
+        print(f"警告：{warning}", file=sys.stderr)
     if print_photos_fatal:  # after the checks they do not stop, so all are reported at once
         problems.extend(photos.errors)
     problems.raise_if_any()

@@ -16,7 +16,9 @@ name close to an installed family is reported, as a likely typo.
 from __future__ import annotations
 
 import difflib
+import re
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from functools import cache
@@ -119,7 +121,8 @@ def load_fonts(fonts_folder: Path) -> FontSet:
     roles_data = values["roles"] if values else None
     if not isinstance(roles_data, dict) or not roles_data:
         raise BulletinError([document.problem("roles 应为“角色名: 设置”的映射", ("roles",))])
-    available = _system_fonts() + _project_fonts(fonts_folder)
+    project = _project_fonts(fonts_folder)
+    available = _system_fonts() + project.fonts
     roles: dict[str, RoleFont] = {}
     fallbacks: dict[str, tuple[str, str | None, tuple[str, ...]]] = {}
     warnings = Problems()
@@ -127,8 +130,7 @@ def load_fonts(fonts_folder: Path) -> FontSet:
         spec = validate(document, ROLE_SCHEMA, problems, raw, ("roles", name))
         if spec is None:
             continue
-        role = _resolve_role(document, str(name), spec, available, fonts_folder, problems,
-                             warnings)
+        role = _resolve_role(document, str(name), spec, available, project, problems, warnings)
         if role is not None:
             roles[str(name)] = role
         elif spec["optional"]:
@@ -144,6 +146,8 @@ def load_fonts(fonts_folder: Path) -> FontSet:
         roles[name] = RoleFont(name, label, lender.families, lender.weight, lender.files,
                                skipped, borrowed_from=fallback)
     problems.raise_if_any()
+    for path, reason in project.unusable.items():  # named by no candidate (else an error above)
+        warnings.add(f"字体文件{reason}；fonts.yaml 未按文件名使用它，已忽略", path)
     faces = tuple(
         FontFace(family, file.path.as_uri(), file.weight)
         for role in roles.values() for family, file in zip(role.families, role.files, strict=True)
@@ -153,7 +157,7 @@ def load_fonts(fonts_folder: Path) -> FontSet:
 
 
 def _resolve_role(document: YamlDocument, name: str, spec: dict, available: list[FontFile],
-                  fonts_folder: Path, problems: Problems, warnings: Problems) -> RoleFont | None:
+                  project: ProjectFonts, problems: Problems, warnings: Problems) -> RoleFont | None:
     families: list[str] = []
     files: list[FontFile] = []
     tried: list[str] = []
@@ -161,7 +165,7 @@ def _resolve_role(document: YamlDocument, name: str, spec: dict, available: list
     weight = None
     for index, candidate in enumerate(spec["fonts"]):
         key = ("roles", name, "fonts", index)
-        found = _find_candidate(document, candidate, key, available, fonts_folder, problems)
+        found = _find_candidate(document, candidate, key, available, project, problems)
         if found is None:
             wanted = candidate["family"] or candidate["file"]
             hint = f"（安装：{candidate['install']}）" if candidate["install"] else ""
@@ -180,7 +184,7 @@ def _resolve_role(document: YamlDocument, name: str, spec: dict, available: list
     if not spec["optional"]:
         problems.report(document.problem(
             f"字体角色 “{name}”（{spec['label']}）找不到可用字体。已尝试：{'；'.join(tried)}。"
-            f"请安装其中之一，或把字体文件放入 {fonts_folder} 并在 {FONTS_FILE} 中配置",
+            f"请安装其中之一，或把字体文件放入 {project.folder} 并在 {FONTS_FILE} 中配置",
             ("roles", name)))
     return None
 
@@ -201,17 +205,26 @@ def _skipped_warning(candidate: dict, available: list[FontFile]) -> str | None:
 
 
 def _find_candidate(document: YamlDocument, candidate: dict, key: tuple, available: list[FontFile],
-                    fonts_folder: Path, problems: Problems) -> FontFile | None:
+                    project: ProjectFonts, problems: Problems) -> FontFile | None:
     if bool(candidate["family"]) == bool(candidate["file"]):
         problems.report(document.problem("每个候选字体须写 family 或 file 之一", key))
         return None
     if candidate["file"]:
-        path = (fonts_folder / candidate["file"]).resolve()
+        name = candidate["file"]
+        path = project.folder / name
+        if re.search(r"[/\\]", name) or name in (".", ".."):
+            problems.report(document.problem(
+                f"字体文件 “{name}” 应只写 fonts/ 中的文件名，不写路径", (*key, "file")))
+            return None
         if path.suffix.lower() not in FONT_FILE_SUFFIXES:
             problems.report(document.problem(
-                f"字体文件 “{candidate['file']}” 须为 .ttf 或 .otf 文件", (*key, "file")))
+                f"字体文件 “{name}” 须为 .ttf 或 .otf 文件", (*key, "file")))
             return None
-        return next((font for font in available if font.path == path), None)
+        if path in project.unusable:
+            problems.report(document.problem(
+                f"字体文件 “{name}”{project.unusable[path]}", (*key, "file")))
+            return None
+        return next((font for font in project.fonts if font.path == path), None)
     wanted = FONTCONFIG_WEIGHTS[candidate["weight"]]
     matches = [font for font in available if candidate["family"] in font.families]
     # Prefer the exact weight; a family without it would be faked by Pango (synthetic bold).
@@ -243,24 +256,60 @@ def _css_weight_from_fontconfig(value: int) -> int:
     return min(FONTCONFIG_WEIGHTS, key=lambda css: abs(FONTCONFIG_WEIGHTS[css] - value))
 
 
-def _project_fonts(fonts_folder: Path) -> list[FontFile]:
-    """Font files dropped into `fonts/`, named as their name tables say."""
-    fonts = []
-    for path in sorted(fonts_folder.iterdir()):
+@dataclass(frozen=True)
+class ProjectFonts:
+    """The font files dropped into `fonts/`: those that can be used, and why others cannot."""
+
+    folder: Path  # real path of `fonts/`
+    fonts: list[FontFile]
+    unusable: dict[Path, str]  # file in `fonts/` → why it cannot be used (Chinese)
+
+
+def _project_fonts(fonts_folder: Path) -> ProjectFonts:
+    """Font files dropped into `fonts/`, named as their name tables say.
+
+    A broken file is only an error when `fonts.yaml` names it; a build that
+    does not use it must not fail because of it.
+    """
+    folder = fonts_folder.resolve()
+    fonts, unusable = [], {}
+    for path in sorted(folder.iterdir()):
         if path.suffix.lower() not in FONT_FILE_SUFFIXES:
             continue
+        if not path.resolve().is_relative_to(folder):
+            unusable[path] = f"指向 fonts/ 之外（{path.resolve()}）：请把字体文件本身放入 fonts/"
+            continue
         try:
-            font = TTFont(path, lazy=True)
-        except (TTLibError, OSError) as error:
-            raise BulletinError([Problem(f"无法读取字体文件：{error}", path)]) from None
-        names = font["name"].names
-        families = tuple(dict.fromkeys(
-            record.toUnicode() for record in names if record.nameID in (16, 1)))
-        weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
-        font.close()
-        fonts.append(FontFile(path.resolve(), 0, families, _nearest_css_weight(weight),
-                              in_project=True))
-    return fonts
+            fonts.append(_read_font_file(path))
+        except FontFileError as error:
+            unusable[path] = f"无法读取：{error}，请换一个完好的字体文件"
+    return ProjectFonts(folder, fonts, unusable)
+
+
+class FontFileError(ValueError):
+    """A font file that is truncated or not a font; the message says what is wrong."""
+
+
+def _read_font_file(path: Path) -> FontFile:
+    try:
+        font = TTFont(path, lazy=True)
+    except (TTLibError, OSError) as error:
+        raise FontFileError(f"不是有效的 TrueType/OpenType 字体（{error}）") from None
+    with font:
+        size = path.stat().st_size
+        for tag, entry in font.reader.tables.items():
+            if entry.offset + entry.length > size:
+                raise FontFileError(f"文件不完整（“{tag}” 表超出文件末尾），可能复制时被截断")
+        try:
+            families = tuple(dict.fromkeys(
+                record.toUnicode() for record in font["name"].names if record.nameID in (16, 1)))
+            weight = font["OS/2"].usWeightClass if "OS/2" in font else 400
+        except (TTLibError, KeyError, ValueError, IndexError, AssertionError, struct.error) as error:
+            # fontTools meets a damaged table with whatever error its parser runs into
+            raise FontFileError(f"字体数据已损坏（{error}）") from None
+    if not families:
+        raise FontFileError("字体的 name 表中没有族名")
+    return FontFile(path, 0, families, _nearest_css_weight(weight), in_project=True)
 
 
 def _nearest_css_weight(value: int) -> int:

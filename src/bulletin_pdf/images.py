@@ -19,6 +19,7 @@ import hashlib
 import io
 import multiprocessing
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -27,14 +28,23 @@ from xml.etree import ElementTree
 
 from PIL import Image, ImageCms, ImageOps
 
+# Pillow's own guard warns in English (DecompressionBombWarning) and refuses at a fixed
+# size; `photo_problem` applies the layout's limit before anything decodes a photo.
+Image.MAX_IMAGE_PIXELS = None
+
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
 IMAGE_SUFFIXES = (*RASTER_SUFFIXES, ".svg")
 # Bump when a conversion changes, so old cache entries are not reused.
-CONVERSION_VERSION = b"print-2"
-SCREEN_VERSION = b"screen-3"
+CONVERSION_VERSION = b"print-3"
+SCREEN_VERSION = b"screen-4"
 # The longest side a screen image needs: the 156 mm text block at 150 dpi. A photo
 # set full width then needs no further resampling by WeasyPrint; smaller ones do.
 SCREEN_MAX_PIXELS = 920
+# A print photo larger than four times this is decoded at 1/2, 1/4 or 1/8 scale, keeping
+# at least this many pixels: 4243×2828, 300 dpi over 36×24 cm, more than a bulletin's page.
+# Memory then stays bounded by this, not by the photo.
+PRINT_DECODE_PIXELS = 12_000_000
+EXIF_ORIENTATION = 0x0112
 
 
 def is_raster(path: Path) -> bool:
@@ -54,17 +64,93 @@ def image_problem(path: Path) -> str | None:
             return None
         with Image.open(path) as image:
             image.verify()
-    except (OSError, SyntaxError, ValueError, ElementTree.ParseError,
-            Image.DecompressionBombError):
+    except (OSError, SyntaxError, ValueError, ElementTree.ParseError):
         return "无法读取：不是有效的图片文件"
     return None
+
+
+def photo_problem(path: Path, max_pixels: int) -> str | None:
+    """Why the raster photo at `path` cannot be printed whole, or None.
+
+    More than `max_pixels` is refused before decoding (a 12000×12000 PNG takes
+    over 400 MB to decode). Below it the photo is decoded to the end, as the
+    build will: a truncated file would print with its lower part grey. A JPEG
+    is decoded at 1/8 scale, which still reads every byte of it.
+    """
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > max_pixels:
+                return (f"有 {width}×{height} 像素（{_megapixels(width * height)}），超过上限 "
+                        f"{_megapixels(max_pixels)}：请缩小后再用（上限由版式 layout.yaml 的 "
+                        "max_image_megapixels 设定）")
+            if image.format == "JPEG":
+                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+            image.load()
+    except (OSError, SyntaxError, ValueError, EOFError):
+        return "无法完整读取：文件不完整或已损坏（可能复制时被截断），请重新导出或复制原图"
+    return None
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.4g} 百万像素"
+
+
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)""", re.DOTALL)
+CSS_IMPORT = re.compile(r"@import[^;]*;?")
+
+
+def svg_references(path: Path) -> list[str]:
+    """What an SVG photo would read besides itself: links (`href`, `xlink:href` of `<image>`,
+    `<use>`…), `url()` in attributes and styles, `@import`. The build drops them all
+    (`svg_without_references`): a photo is one file, nothing is fetched from outside."""
+    references: list[str] = []
+    for element in ElementTree.parse(path).getroot().iter():
+        for name, value in element.attrib.items():
+            if name in ("href", XLINK_HREF):
+                references += [value] if _outside(value) else []
+            else:
+                references += [url for _, url in CSS_URL.findall(value) if _outside(url)]
+        if _is_style(element):
+            references += [url for _, url in CSS_URL.findall(element.text or "") if _outside(url)]
+            references += [rule.strip() for rule in CSS_IMPORT.findall(element.text or "")]
+    return list(dict.fromkeys(references))
+
+
+def svg_without_references(data: bytes) -> bytes:
+    """The SVG with every reference `svg_references` finds removed (`url()` becomes `none`)."""
+    root = ElementTree.fromstring(data)
+    for element in root.iter():
+        for name, value in list(element.attrib.items()):
+            if name in ("href", XLINK_HREF):
+                if _outside(value):
+                    del element.attrib[name]
+            else:
+                element.set(name, CSS_URL.sub(_internal_url, value))
+        if _is_style(element) and element.text:
+            element.text = CSS_IMPORT.sub("", CSS_URL.sub(_internal_url, element.text))
+    return ElementTree.tostring(root)
+
+
+def _outside(reference: str) -> bool:
+    """Anything but a fragment of the SVG itself (`#gradient`)."""
+    return not reference.strip().startswith("#")
+
+
+def _internal_url(match: re.Match) -> str:
+    return "none" if _outside(match.group(2)) else match.group(0)
+
+
+def _is_style(element: ElementTree.Element) -> bool:
+    return element.tag.rsplit("}", 1)[-1] == "style"
 
 
 def original_size(path: Path) -> tuple[int, int]:
     """Pixel width and height of the photo as shown (EXIF rotation applied)."""
     with Image.open(path) as image:
         width, height = image.size
-        rotated = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        rotated = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
     return (height, width) if rotated else (width, height)
 
 
@@ -134,7 +220,7 @@ def _shrink(source: bytes) -> bytes:
         if original.format == "JPEG":
             # Decode at a reduced scale where the size allows: several times faster.
             original.draft(original.mode, (SCREEN_MAX_PIXELS, SCREEN_MAX_PIXELS))
-        image = _eight_bit(ImageOps.exif_transpose(original))
+        image = _eight_bit(_upright(original))
         if (max(image.size) <= SCREEN_MAX_PIXELS and image is original
                 and original.format in ("JPEG", "PNG")):
             return source
@@ -153,11 +239,14 @@ def _shrink(source: bytes) -> bytes:
 
 def _convert(source: bytes, profile: bytes) -> bytes:
     with Image.open(io.BytesIO(source)) as original:
-        upright = ImageOps.exif_transpose(original)
-        if upright is original and original.format == "JPEG" and original.mode in ("CMYK", "L"):
+        scale = _print_scale(original.size)
+        if (scale == 1 and _orientation(original) == 1 and original.format == "JPEG"
+                and original.mode in ("CMYK", "L")):
             return source  # already what the printer wants: keep it untouched
         dpi = original.info.get("dpi")
-        image = _flatten(_eight_bit(upright))
+        if dpi and scale > 1:
+            dpi = (dpi[0] / scale, dpi[1] / scale)
+        image = _flatten(_eight_bit(_upright(_reduced(original, scale))))
         if image.mode == "RGB":
             image = rgb_to_cmyk(image, _rgb_profile(original.info.get("icc_profile")),
                                 ImageCms.ImageCmsProfile(io.BytesIO(profile)))
@@ -192,10 +281,38 @@ def _rgb_profile(embedded: bytes | None) -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
+def _print_scale(size: tuple[int, int]) -> int:
+    """1, 2, 4 or 8: the most a photo of `size` can shrink and keep PRINT_DECODE_PIXELS."""
+    pixels = size[0] * size[1]
+    return max(scale for scale in (1, 2, 4, 8)
+               if scale == 1 or pixels / scale / scale >= PRINT_DECODE_PIXELS)
+
+
+def _reduced(image: Image.Image, scale: int) -> Image.Image:
+    """`image` at 1/`scale`: a JPEG decoded at that scale, any other shrunk once decoded."""
+    if scale == 1:
+        return image
+    if image.format == "JPEG":
+        image.draft(image.mode, (image.width // scale, image.height // scale))
+        return image
+    return image.reduce(scale)
+
+
+def _orientation(image: Image.Image) -> int:
+    return image.getexif().get(EXIF_ORIENTATION, 1)
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """`image` turned as its EXIF orientation says; itself when already upright (no copy)."""
+    return image if _orientation(image) == 1 else ImageOps.exif_transpose(image)
+
+
 def _eight_bit(image: Image.Image) -> Image.Image:
     """16-bit greyscale (PNG from scanners) scaled to 8 bits, not clipped at 255."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        return image.convert("I").point(lambda value: value / 256).convert("L")
+    if image.mode.startswith("I;16"):  # straight to 8 bits: no 32-bit copy on the way
+        return image.point(lambda value: value / 256, "L")
+    if image.mode == "I":
+        return image.point(lambda value: value / 256).convert("L")
     return image
 
 
@@ -205,7 +322,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     What is left is greyscale, RGB or CMYK.
     """
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         paper = Image.new("RGB", rgba.size, "white")
         paper.paste(rgba, mask=rgba.getchannel("A"))
         return paper.convert("L") if image.mode == "LA" else paper

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,6 +86,8 @@ LAYOUT_SCHEMA: Schema = {
     "default_profiles": Field(text_list, default=PROFILE_NAMES),
     "typography": Field(fields=SETTINGS_SCHEMA),
     "fit": Field(required=True, fields=FIT_SCHEMA),
+    # Larger photos are refused before decoding: 100 megapixels take 300-400 MB decoded.
+    "max_image_megapixels": Field(positive_number, default=100),
 }
 
 
@@ -132,6 +136,11 @@ class Layout:
     typography: dict  # the layout's typography settings (None = default)
     fit: Fit
     photo_sizes: PhotoSizes
+    max_image_pixels: int  # larger photos are refused before anything decodes them
+
+    @property
+    def templates(self) -> Path:
+        return self.folder / "templates"
 
 
 @dataclass(frozen=True)
@@ -141,15 +150,23 @@ class HtmlDocument:
     html: str
     base_url: str
     allowed_roots: tuple[Path, ...]
+    layout_folder: Path  # its stylesheets were checked before rendering (see pdf.py)
+
+
+def available_layouts(layouts_folder: Path) -> list[str]:
+    """Names of the folders directly in `layouts/` that hold a layout (and stay in it)."""
+    root = layouts_folder.resolve()
+    return sorted(path.name for path in layouts_folder.iterdir()
+                  if (path / LAYOUT_FILE).is_file() and path.resolve().parent == root)
 
 
 def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
+    known = available_layouts(layouts_folder)
+    if issue.layout not in known:  # a name, never a path: nothing is read outside layouts/
+        raise BulletinError([issue.document.problem(
+            f"版式 “{issue.layout}” {_unknown_layout(layouts_folder, issue.layout)}；"
+            f"可用版式：{'、'.join(known) or '无'}", ("layout",))])
     folder = (layouts_folder / issue.layout).resolve()
-    if not (folder / LAYOUT_FILE).is_file():
-        known = sorted(p.name for p in layouts_folder.iterdir() if (p / LAYOUT_FILE).is_file())
-        raise BulletinError([Problem(
-            f"版式 “{issue.layout}” 不存在；可用版式：{'、'.join(known) or '无'}",
-            issue.manifest, None, ("layout",))])
     document = load_yaml_file(folder / LAYOUT_FILE)
     problems = Problems()
     values = validate(document, LAYOUT_SCHEMA, problems)
@@ -168,12 +185,21 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
-                    PhotoSizes(**values["photo_sizes"]))
+                    PhotoSizes(**values["photo_sizes"]),
+                    round(values["max_image_megapixels"] * 1_000_000))
     if issue.paper not in layout.papers:
-        raise BulletinError([Problem(
+        raise BulletinError([issue.document.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
-            issue.manifest, None, ("paper",))])
+            ("paper",))])
     return layout
+
+
+def _unknown_layout(layouts_folder: Path, name: str) -> str:
+    if re.search(r"[/\\]", name) or name in (".", ".."):
+        return "不是版式名：只写 layouts/ 中的文件夹名，如 bulletin，不写路径"
+    if (layouts_folder / name / LAYOUT_FILE).is_file():
+        return "指向 layouts/ 之外（符号链接）：版式须在 layouts/ 之中"
+    return "不存在"
 
 
 def _text_roles(document: YamlDocument, raw: object, problems: Problems
@@ -223,10 +249,26 @@ def check_font_roles(layout: Layout, fonts: FontSet, fonts_file: Path) -> None:
             None, ("roles", role)) for role in missing])
 
 
+class LayoutTemplates(jinja2.FileSystemLoader):
+    """The layout's templates; one whose real path leaves the folder (a symlink) is refused."""
+
+    def __init__(self, folder: Path):
+        super().__init__(folder)
+        self.folder = folder.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        source, filename, uptodate = super().get_source(environment, template)
+        if not Path(filename).resolve().is_relative_to(self.folder):
+            raise BulletinError([Problem(
+                f"模板 “{template}” 指向版式文件夹之外（{Path(filename).resolve()}）："
+                "模板只能是版式 templates/ 中的文件", Path(filename))])
+        return source, filename, uptodate
+
+
 def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
                 layout: Layout, profile: Profile) -> HtmlDocument:
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(layout.folder / "templates"),
+        loader=LayoutTemplates(layout.templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
         keep_trailing_newline=True,
@@ -250,11 +292,44 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
                                      Path(error.filename or DOCUMENT_TEMPLATE), error.lineno)]
                             ) from None
+    except jinja2.TemplateNotFound as error:
+        file, line = _template_line(error, layout)
+        raise BulletinError([Problem(f"模板错误：找不到模板 “{error.name}”", file, line)]) from None
     except jinja2.TemplateError as error:
-        raise BulletinError([Problem(f"模板错误：{error}", layout.folder / "templates")]
+        file, line = _template_line(error, layout)
+        raise BulletinError([Problem(f"模板错误：{_template_message(error)}", file, line)]
                             ) from None
     allowed = (issue.folder, layout.folder, *(file.path for file in fonts.files))
-    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed)
+    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder)
+
+
+def _template_line(error: Exception, layout: Layout) -> tuple[Path, int | None]:
+    """The template and line being rendered when `error` was raised.
+
+    Jinja rewrites the traceback of a render error so that its innermost
+    frames are the templates' own files and lines.
+    """
+    templates = layout.templates.resolve()
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if Path(frame.filename).resolve().is_relative_to(templates)]
+    if not frames:
+        return layout.templates, None
+    return Path(frames[-1].filename), frames[-1].lineno
+
+
+JINJA_MESSAGES = (
+    (re.compile(r"^'([^']+)' is undefined$"), "未定义的变量 “{0}”"),
+    (re.compile(r"^'([^']+)' has no attribute '([^']+)'$"), "“{0}” 没有属性 “{1}”"),
+    (re.compile(r"^No filter named '([^']+)'"), "没有名为 “{0}” 的过滤器"),
+)
+
+
+def _template_message(error: jinja2.TemplateError) -> str:
+    """Jinja's message in Chinese where it is a common one."""
+    for pattern, message in JINJA_MESSAGES:
+        if match := pattern.match(str(error)):
+            return message.format(*match.groups())
+    return str(error)
 
 
 def masthead_lines(issue: Issue, layout: Layout) -> tuple[str, ...]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import ctypes.util
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -21,10 +23,13 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from . import justify
-from .errors import BulletinError, Problem
+from .articles import SectionArticles
+from .errors import BulletinError, Problem, Problems
 from .floats import place_figures
-from .images import is_raster, original_size, print_image, screen_image
-from .layout import HtmlDocument, Profile
+from .fonts import FontSet
+from .images import is_raster, original_size, print_image, screen_image, svg_without_references
+from .layout import HtmlDocument, Layout, Profile, check_fit, render_html
+from .manifest import Issue
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -48,6 +53,10 @@ class ForbiddenResource(FatalURLFetchingError):
 class LocalFetcher(URLFetcher):
     """Fetch `file:` URLs under the allowed roots; refuse everything else.
 
+    A path is judged by where it really is (symlinks resolved), and that real
+    file is what is read. An SVG is served without its references to other
+    files (`images.svg_without_references`; `check` warns about them).
+
     `prepare` may replace a raster image by a prepared file (CMYK for print, a
     smaller copy for screen). The response then carries that file's own URL:
     WeasyPrint 70 keeps a reference to the file behind a `file:` response and
@@ -62,15 +71,24 @@ class LocalFetcher(URLFetcher):
         self.prepare = prepare
 
     def fetch(self, url: str, headers: dict | None = None):
-        parts = urlsplit(url)
-        path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-        if path is None or not any(path == root or path.is_relative_to(root)
-                                   for root in self.allowed_roots):
-            raise ForbiddenResource(url)
+        path = self.allowed_path(url)
         if self.prepare is not None and is_raster(path) and path.is_file():
             prepared = self.prepare(path)
             return URLFetcherResponse(prepared.as_uri(), prepared.read_bytes())
-        return super().fetch(url, headers)
+        if path.suffix.lower() == ".svg" and path.is_file():
+            return URLFetcherResponse(path.as_uri(), svg_without_references(path.read_bytes()),
+                                      headers={"Content-Type": "image/svg+xml"})
+        return super().fetch(path.as_uri(), headers)
+
+    def allowed_path(self, url: str) -> Path:
+        """The real path behind `url`; ForbiddenResource unless it lies under an allowed root."""
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise ForbiddenResource(url)
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path == root or path.is_relative_to(root) for root in self.allowed_roots):
+            raise ForbiddenResource(url)
+        return path
 
 
 def harfbuzz_subset_available() -> bool:
@@ -88,28 +106,113 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     """
     fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
+    threshold = logging.WARNING if strict else logging.ERROR
     with _weasyprint_messages() as messages:
         try:
             progress(f"排版中（{profile.name}，WeasyPrint）…")
             # Image options act when images are laid out, so render() needs them too.
             rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
+            _raise_errors(messages, threshold)
+            low = _low_resolution_images(rendered, profile,
+                                         Path(unquote(urlsplit(document.base_url).path)))
+            if low and profile.is_print:
+                raise BulletinError([Problem(message) for message in low])
+            messages += [(logging.WARNING, message) for message in low]
+            progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
+            rendered.write_pdf(target, **_pdf_options(profile))
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
             ) from None
-        threshold = logging.WARNING if strict else logging.ERROR
-        errors = list(dict.fromkeys(message for level, message in messages if level >= threshold))
-        if errors:
-            raise BulletinError([Problem(f"排版错误：{message}") for message in errors])
-        low = _low_resolution_images(rendered, profile, Path(unquote(urlsplit(document.base_url).path)))
-        if low and profile.is_print:
-            raise BulletinError([Problem(message) for message in low])
-        messages += [(logging.WARNING, message) for message in low]
-        progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
-        rendered.write_pdf(target, **_pdf_options(profile))
+        _raise_errors(messages, threshold)  # images and SVGs are drawn while writing
+    # check_layout has shown WeasyPrint's remarks on the layout's stylesheets already.
+    shown = _stylesheets(document.layout_folder).remarks
     warnings = tuple(dict.fromkeys(message for level, message in messages
-                                   if level < logging.ERROR))
+                                   if level < logging.ERROR and message not in shown))
     return RenderResult(len(rendered.pages), warnings)
+
+
+def _raise_errors(messages: list[tuple[int, str]], threshold: int) -> None:
+    errors = list(dict.fromkeys(message for level, message in messages if level >= threshold))
+    if errors:
+        raise BulletinError([Problem(f"排版错误：{message}") for message in errors])
+
+
+def check_layout(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
+                 layout: Layout) -> tuple[Problem, ...]:
+    """What the layout would trip over, found before a page is laid out (`check` as `build`).
+
+    Tables too wide for the text block; template errors, rendering the
+    templates for every profile but naming each mistake once; stylesheets that
+    read what they may not. WeasyPrint's remarks on the layout's stylesheets
+    (ignored CSS, with file and line) are returned as warnings, and a build
+    does not repeat them for each output.
+    """
+    problems = Problems()
+    try:
+        check_fit(issue, sections, fonts, layout)
+    except BulletinError as error:
+        problems.extend(error.problems)
+    for profile in layout.profiles.values():
+        try:
+            render_html(issue, sections, fonts, layout, profile)
+        except BulletinError as error:
+            problems.extend(problem for problem in error.problems if problem not in problems.items)
+    stylesheets = _stylesheets(layout.folder)
+    problems.extend(stylesheets.errors)
+    problems.raise_if_any()
+    return tuple(stylesheets.remarks.values())
+
+
+@dataclass(frozen=True)
+class StylesheetCheck:
+    errors: tuple[Problem, ...]  # resources outside the layout folder
+    remarks: dict[str, Problem]  # WeasyPrint's message → what it says, in which file and line
+
+
+CSS_REMARK = re.compile(r"^Ignored `(.+)` at \d+:\d+, (.+?)\.?$", re.DOTALL)
+CSS_REMARK_REASONS = {"unknown property": "未知的属性", "invalid value": "无效的值"}
+
+
+@cache
+def _stylesheets(folder: Path) -> StylesheetCheck:
+    """Each stylesheet file of the layout, parsed as WeasyPrint will (without laying out).
+
+    WeasyPrint's messages carry line and column but not the file: parsed one by
+    one, each is known by its file. A build's forked processes inherit the result.
+    """
+    errors: list[Problem] = []
+    remarks: dict[str, Problem] = {}
+    fetcher = LocalFetcher((folder,))
+    for path in sorted(folder.rglob("*.css")):
+        with _weasyprint_messages() as messages:
+            try:
+                weasyprint.CSS(filename=str(path), url_fetcher=fetcher)
+            except ForbiddenResource as error:
+                errors.append(Problem(f"样式表引用了版式文件夹之外的资源 “{error.url}”：排版时只读取"
+                                      "版式文件夹中的文件", path, _line_of(path, error.url)))
+        for _, message in messages:
+            line = re.search(r" at (\d+):\d+", message)
+            remarks.setdefault(message, Problem(_css_remark(message), path,
+                                                int(line.group(1)) if line else None))
+    return StylesheetCheck(tuple(errors), remarks)
+
+
+def _line_of(path: Path, url: str) -> int | None:
+    """The first line of `path` naming `url` (or the file name it ends in)."""
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    for wanted in (url, url.rsplit("/", 1)[-1]):
+        for number, line in enumerate(lines, 1):
+            if wanted and wanted in line:
+                return number
+    return None
+
+
+def _css_remark(message: str) -> str:
+    if match := CSS_REMARK.match(message):
+        reason = CSS_REMARK_REASONS.get(match.group(2), match.group(2))
+        return f"样式 “{match.group(1)}” 被 WeasyPrint 忽略（{reason}）"
+    return f"WeasyPrint 对样式表的提示：{message}"
 
 
 def _image_preparation(profile: Profile, cache: Path) -> Callable[[Path], Path]:

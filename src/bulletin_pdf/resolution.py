@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import KeyPath, Problem
-from .images import is_raster, original_size
+from .errors import KeyPath, Problem, Problems
+from .images import is_raster, original_size, photo_problem, svg_references
 from .schema import Field, Invalid, Schema, positive_number, positive_numbers
 
 if TYPE_CHECKING:
@@ -113,6 +113,35 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     return CoarsePhotos(tuple(errors), tuple(warnings))
 
 
+def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout
+                      ) -> tuple[Problem, ...]:
+    """Every photo once, where it is first placed: raise those too large or not decoding to
+    the end (`images.photo_problem`); return warnings for SVG references the build drops."""
+    problems = Problems()
+    warnings = []
+    seen = set()
+    text_width = layout.fit.text_width_mm[issue.paper]
+    for placed in placements(issue, sections, layout.photo_sizes, text_width):
+        if placed.path in seen or not placed.path.is_file():
+            continue  # a missing file is reported by the manifest or the article
+        seen.add(placed.path)
+        shown = _shown(placed.path, issue.folder)
+        if not is_raster(placed.path):
+            warnings += [Problem(f"SVG 图片 “{shown}” 引用了其他文件 “{_short(reference)}”：排版时不读取"
+                                 "图片之外的任何文件，这部分不会印出；请把它画进 SVG 或删去",
+                                 placed.file, placed.line, placed.key)
+                         for reference in svg_references(placed.path)]
+        elif problem := photo_problem(placed.path, layout.max_image_pixels):
+            problems.add(f"图片 “{shown}” {problem}", placed.file, placed.line, placed.key)
+    problems.raise_if_any()
+    return tuple(warnings)
+
+
+def _short(reference: str) -> str:
+    """A reference as shown: an embedded `data:` image is thousands of characters long."""
+    return reference if len(reference) <= 80 else reference[:60] + "…"
+
+
 def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
             ) -> tuple[float, float]:
     """The photo scaled to the box's width, and down again if taller than allowed."""
@@ -160,10 +189,14 @@ def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, text_wid
                    advice)
 
 
+def _shown(path: Path, issue_folder: Path) -> str:
+    return path.relative_to(issue_folder).as_posix() if path.is_relative_to(issue_folder) \
+        else str(path)
+
+
 def _problem(placed: Placed, issue_folder: Path, pixels: tuple[int, int],
              size: tuple[float, float], dpi: float, minimum: int, printing: bool) -> Problem:
-    shown = placed.path.relative_to(issue_folder).as_posix() \
-        if placed.path.is_relative_to(issue_folder) else str(placed.path)
+    shown = _shown(placed.path, issue_folder)
     needed = math.ceil(minimum * size[0] / MM_PER_INCH)
     message = (f"图片 “{shown}”（{pixels[0]}×{pixels[1]} 像素）置入 {size[0]:.0f}×{size[1]:.0f} mm，"
                f"有效分辨率仅 {dpi:.0f} dpi，{'印刷' if printing else '屏幕'}至少需要 {minimum} dpi："
