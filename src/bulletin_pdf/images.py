@@ -21,12 +21,14 @@ import multiprocessing
 import os
 import re
 import tempfile
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from xml.etree import ElementTree
 
-from PIL import Image, ImageCms, ImageOps
+from PIL import Image, ImageCms, ImageFile, ImageOps
+
+from .errors import BulletinError, Problem
 
 # Pillow's own guard warns in English (DecompressionBombWarning) and refuses at a fixed
 # size; `photo_problem` applies the layout's limit before anything decodes a photo.
@@ -45,6 +47,9 @@ SCREEN_MAX_PIXELS = 920
 # Memory then stays bounded by this, not by the photo.
 PRINT_DECODE_PIXELS = 12_000_000
 EXIF_ORIENTATION = 0x0112
+# Photo conversions run side by side while the memory they need together stays under this
+# (one runs alone whatever it needs; the pixel limit bounds that).
+CONVERSION_MEMORY = 400_000_000
 
 
 def is_raster(path: Path) -> bool:
@@ -69,27 +74,45 @@ def image_problem(path: Path) -> str | None:
     return None
 
 
+UNREADABLE = "无法完整读取：文件不完整或已损坏（可能复制时被截断），请重新导出或复制原图"
+
+
 def photo_problem(path: Path, max_pixels: int) -> str | None:
     """Why the raster photo at `path` cannot be printed whole, or None.
 
     More than `max_pixels` is refused before decoding (a 12000×12000 PNG takes
-    over 400 MB to decode). Below it the photo is decoded to the end, as the
-    build will: a truncated file would print with its lower part grey. A JPEG
-    is decoded at 1/8 scale, which still reads every byte of it.
+    over 400 MB to decode). Below it the photo is read to the end, as the build
+    will: a truncated file would print with its lower part grey. A JPEG is
+    decoded at 1/8 scale, which still reads every byte of it; a PNG's chunks are
+    checked against their checksums up to the end marker, without decoding.
     """
     try:
-        with Image.open(path) as image:
+        with _whole_images_only(), Image.open(path) as image:
             width, height = image.size
             if width * height > max_pixels:
                 return (f"有 {width}×{height} 像素（{_megapixels(width * height)}），超过上限 "
                         f"{_megapixels(max_pixels)}：请缩小后再用（上限由版式 layout.yaml 的 "
                         "max_image_megapixels 设定）")
-            if image.format == "JPEG":
-                image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
-            image.load()
+            if image.format == "PNG":
+                image.verify()
+            else:
+                if image.format == "JPEG":
+                    image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
+                image.load()
     except (OSError, SyntaxError, ValueError, EOFError):
-        return "无法完整读取：文件不完整或已损坏（可能复制时被截断），请重新导出或复制原图"
+        return UNREADABLE
     return None
+
+
+@contextlib.contextmanager
+def _whole_images_only() -> Iterator[None]:
+    """Let Pillow raise on an image that ends early (WeasyPrint, once imported, tells it to
+    fill the rest with grey: ImageFile.LOAD_TRUNCATED_IMAGES)."""
+    allowed, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = allowed
 
 
 def _megapixels(pixels: int) -> str:
@@ -99,6 +122,8 @@ def _megapixels(pixels: int) -> str:
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)""", re.DOTALL)
 CSS_IMPORT = re.compile(r"@import[^;]*;?")
+# Elements that are nothing but a reference: without it WeasyPrint fails on the whole SVG.
+SVG_LINKING_ELEMENTS = ("image", "use", "feImage")
 
 
 def svg_references(path: Path) -> list[str]:
@@ -112,15 +137,21 @@ def svg_references(path: Path) -> list[str]:
                 references += [value] if _outside(value) else []
             else:
                 references += [url for _, url in CSS_URL.findall(value) if _outside(url)]
-        if _is_style(element):
+        if _local_name(element) == "style":
             references += [url for _, url in CSS_URL.findall(element.text or "") if _outside(url)]
             references += [rule.strip() for rule in CSS_IMPORT.findall(element.text or "")]
     return list(dict.fromkeys(references))
 
 
 def svg_without_references(data: bytes) -> bytes:
-    """The SVG with every reference `svg_references` finds removed (`url()` becomes `none`)."""
+    """The SVG without what `svg_references` finds: an `<image>` or `<use>` of another file
+    is removed, another element keeps all but the link, and `url()` becomes `none`."""
     root = ElementTree.fromstring(data)
+    for parent in root.iter():
+        for element in list(parent):
+            if _local_name(element) in SVG_LINKING_ELEMENTS and any(
+                    _outside(element.get(name, "#")) for name in ("href", XLINK_HREF)):
+                parent.remove(element)
     for element in root.iter():
         for name, value in list(element.attrib.items()):
             if name in ("href", XLINK_HREF):
@@ -128,7 +159,7 @@ def svg_without_references(data: bytes) -> bytes:
                     del element.attrib[name]
             else:
                 element.set(name, CSS_URL.sub(_internal_url, value))
-        if _is_style(element) and element.text:
+        if _local_name(element) == "style" and element.text:
             element.text = CSS_IMPORT.sub("", CSS_URL.sub(_internal_url, element.text))
     return ElementTree.tostring(root)
 
@@ -142,15 +173,15 @@ def _internal_url(match: re.Match) -> str:
     return "none" if _outside(match.group(2)) else match.group(0)
 
 
-def _is_style(element: ElementTree.Element) -> bool:
-    return element.tag.rsplit("}", 1)[-1] == "style"
+def _local_name(element: ElementTree.Element) -> str:
+    return str(element.tag).rsplit("}", 1)[-1]
 
 
 def original_size(path: Path) -> tuple[int, int]:
     """Pixel width and height of the photo as shown (EXIF rotation applied)."""
     with Image.open(path) as image:
         width, height = image.size
-        rotated = image.getexif().get(EXIF_ORIENTATION, 1) in (5, 6, 7, 8)
+        rotated = _orientation(image) in (5, 6, 7, 8)
     return (height, width) if rotated else (width, height)
 
 
@@ -160,18 +191,52 @@ def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache:
 
     Worker processes rather than threads: their decoded 6-megapixel images are
     returned to the system when they exit, not kept in this process's heap for
-    the builds to inherit. The builds then find everything in the cache.
+    the builds to inherit. The builds then find everything in the cache. Large
+    photos wait for each other (CONVERSION_MEMORY), however many cores there are.
     """
-    jobs = [(print_image, path, icc_profile, cache) for path in paths if icc_profile is not None
-            and not _print_path(path, icc_profile, cache).is_file()]
-    jobs += [(screen_image, path, cache) for path in paths
+    jobs = [(_print_memory(path), print_image, path, icc_profile, cache) for path in paths
+            if icc_profile is not None and not _print_path(path, icc_profile, cache).is_file()]
+    jobs += [(_screen_memory(path), screen_image, path, cache) for path in paths
              if screen and not _screen_path(path, cache).is_file()]
     if not jobs:
         return
     context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        for future in [pool.submit(function, *arguments) for function, *arguments in jobs]:
-            future.result()
+        running: dict[Future, tuple[int, Path]] = {}
+        for memory, function, path, *arguments in sorted(jobs, key=lambda job: -job[0]):
+            while running and sum(need for need, _ in running.values()) + memory > CONVERSION_MEMORY:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    _finished(future, running.pop(future)[1])
+            running[pool.submit(function, path, *arguments)] = (memory, path)
+        for future, (_, path) in running.items():
+            _finished(future, path)
+
+
+def _finished(future: Future, path: Path) -> None:
+    """The result of a conversion; a photo that stops decoding halfway is the user's problem."""
+    try:
+        future.result()
+    except UnreadableImage:
+        raise BulletinError([Problem(f"图片{UNREADABLE}", path)]) from None
+
+
+class UnreadableImage(ValueError):
+    """A photo that stopped decoding halfway (changed since it was checked, or crafted)."""
+
+
+def _print_memory(path: Path) -> int:
+    """Bytes a print conversion of `path` holds at once: the decode, its reduction, the CMYK."""
+    with Image.open(path) as image:
+        pixels = image.width * image.height
+        reduced = pixels // _print_scale(image.size) ** 2
+        return (pixels * 4 if image.format != "JPEG" else 0) + reduced * 8
+
+
+def _screen_memory(path: Path) -> int:
+    """Bytes a screen copy of `path` holds at once: a JPEG is decoded at reduced scale."""
+    with Image.open(path) as image:
+        return image.width * image.height * (4 if image.format != "JPEG" else 1)
 
 
 def print_image(path: Path, icc_profile: Path, cache: Path) -> Path:
@@ -206,7 +271,12 @@ def _cached(cached: Path, path: Path, make: Callable[[bytes], bytes]) -> Path:
     """`cached`, made from the bytes of `path` by `make` unless it exists (written atomically)."""
     if cached.is_file():
         return cached
-    result = make(path.read_bytes())
+    source = path.read_bytes()
+    try:
+        with _whole_images_only():
+            result = make(source)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise UnreadableImage(str(path)) from None
     cached.parent.mkdir(parents=True, exist_ok=True)
     descriptor, name = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
     with os.fdopen(descriptor, "wb") as file:
@@ -246,9 +316,13 @@ def _convert(source: bytes, profile: bytes) -> bytes:
         dpi = original.info.get("dpi")
         if dpi and scale > 1:
             dpi = (dpi[0] / scale, dpi[1] / scale)
-        image = _flatten(_eight_bit(_upright(_reduced(original, scale))))
+        embedded = original.info.get("icc_profile")
+        image = _reduced(original, scale)
+        if image is not original:
+            original.close()  # the full-size decode is no longer needed: free it now
+        image = _flatten(_eight_bit(_upright(image)))
         if image.mode == "RGB":
-            image = rgb_to_cmyk(image, _rgb_profile(original.info.get("icc_profile")),
+            image = rgb_to_cmyk(image, _rgb_profile(embedded),
                                 ImageCms.ImageCmsProfile(io.BytesIO(profile)))
         output = io.BytesIO()
         image.save(output, "JPEG", quality=95, subsampling=0, **({"dpi": dpi} if dpi else {}))
@@ -299,6 +373,13 @@ def _reduced(image: Image.Image, scale: int) -> Image.Image:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation, read without decoding the pixels.
+
+    Pillow decodes a whole PNG to look for EXIF after its pixel data; a PNG
+    whose EXIF comes only there counts as upright, everywhere alike.
+    """
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
     return image.getexif().get(EXIF_ORIENTATION, 1)
 
 

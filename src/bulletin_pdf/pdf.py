@@ -107,35 +107,37 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     threshold = logging.WARNING if strict else logging.ERROR
+    # check_layout has shown WeasyPrint's remarks on the layout's stylesheets already.
+    shown = _stylesheets(document.layout_folder).remarks
     with _weasyprint_messages() as messages:
         try:
             progress(f"排版中（{profile.name}，WeasyPrint）…")
             # Image options act when images are laid out, so render() needs them too.
             rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
-            _raise_errors(messages, threshold)
+            _raise_errors(messages, threshold, shown)
             low = _low_resolution_images(rendered, profile,
                                          Path(unquote(urlsplit(document.base_url).path)))
             if low and profile.is_print:
                 raise BulletinError([Problem(message) for message in low])
-            messages += [(logging.WARNING, message) for message in low]
             progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
             rendered.write_pdf(target, **_pdf_options(profile))
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
             ) from None
-        _raise_errors(messages, threshold)  # images and SVGs are drawn while writing
-    # check_layout has shown WeasyPrint's remarks on the layout's stylesheets already.
-    shown = _stylesheets(document.layout_folder).remarks
-    warnings = tuple(dict.fromkeys(message for level, message in messages
-                                   if level < logging.ERROR and message not in shown))
+        _raise_errors(messages, threshold, shown)  # images and SVGs are drawn while writing
+    warnings = tuple(dict.fromkeys([*(message for level, message in messages
+                                      if level < logging.ERROR and message not in shown), *low]))
     return RenderResult(len(rendered.pages), warnings)
 
 
-def _raise_errors(messages: list[tuple[int, str]], threshold: int) -> None:
+def _raise_errors(messages: list[tuple[int, str]], threshold: int,
+                  known: dict[str, Problem]) -> None:
+    """WeasyPrint's messages at `threshold` or above as problems; `known` ones by their file."""
     errors = list(dict.fromkeys(message for level, message in messages if level >= threshold))
     if errors:
-        raise BulletinError([Problem(f"排版错误：{message}") for message in errors])
+        raise BulletinError([known.get(message) or Problem(f"排版错误：{message}")
+                             for message in errors])
 
 
 def check_layout(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
@@ -166,7 +168,7 @@ def check_layout(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Fon
 
 @dataclass(frozen=True)
 class StylesheetCheck:
-    errors: tuple[Problem, ...]  # resources outside the layout folder
+    errors: tuple[Problem, ...]  # stylesheets or what they import outside the layout folder
     remarks: dict[str, Problem]  # WeasyPrint's message → what it says, in which file and line
 
 
@@ -185,6 +187,10 @@ def _stylesheets(folder: Path) -> StylesheetCheck:
     remarks: dict[str, Problem] = {}
     fetcher = LocalFetcher((folder,))
     for path in sorted(folder.rglob("*.css")):
+        if not path.resolve().is_relative_to(folder):
+            errors.append(Problem(f"样式表指向版式文件夹之外（{path.resolve()}）：样式表只能是版式"
+                                  "文件夹中的文件", path))
+            continue
         with _weasyprint_messages() as messages:
             try:
                 weasyprint.CSS(filename=str(path), url_fetcher=fetcher)

@@ -139,7 +139,7 @@ def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layou
 
 def _short(reference: str) -> str:
     """A reference as shown: an embedded `data:` image is thousands of characters long."""
-    return reference if len(reference) <= 80 else reference[:60] + "…"
+    return reference if len(reference) <= 200 else reference[:80] + "…"
 
 
 def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
