@@ -124,13 +124,18 @@ def test_a_photo_linked_from_outside_the_issue_is_refused(project, capsys):
 
 def test_a_font_file_linked_from_outside_fonts_is_refused(project, capsys):
     (project.root / "fonts" / "kai.ttf").symlink_to(WENKAI)
-    fonts_yaml = project.root / "fonts" / "fonts.yaml"
-    text = fonts_yaml.read_text(encoding="utf-8")
-    fonts_yaml.write_text(text.replace("      - family: LXGW WenKai", "      - file: kai.ttf"),
-                          encoding="utf-8")
+    kai_from_file(project, "kai.ttf")
     error = failed(project, capsys, "build")
     assert "fonts/fonts.yaml:" in error
     assert "file：字体文件 “kai.ttf”指向 fonts/ 之外" in error
+
+
+def kai_from_file(project: Project, name: str) -> None:
+    """The 楷体 role printed with the file `fonts/<name>` instead of the installed LXGW WenKai."""
+    fonts_yaml = project.root / "fonts" / "fonts.yaml"
+    text = fonts_yaml.read_text(encoding="utf-8")
+    fonts_yaml.write_text(text.replace("      - family: LXGW WenKai", f"      - file: {name}"),
+                          encoding="utf-8")
 
 
 def test_the_fetcher_reads_only_real_files_under_its_roots(tmp_path):
@@ -371,10 +376,7 @@ def test_a_broken_font_file_nobody_uses_does_not_stop_the_build(project, capsys)
 
 def test_a_broken_font_file_in_use_is_named(project, capsys):
     broken_font(project.root / "fonts" / "kai.ttf")
-    fonts_yaml = project.root / "fonts" / "fonts.yaml"
-    text = fonts_yaml.read_text(encoding="utf-8")
-    fonts_yaml.write_text(text.replace("      - family: LXGW WenKai", "      - file: kai.ttf"),
-                          encoding="utf-8")
+    kai_from_file(project, "kai.ttf")
     error = failed(project, capsys, "build")
     assert "file：字体文件 “kai.ttf”无法读取：文件不完整" in error
 
