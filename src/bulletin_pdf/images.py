@@ -390,9 +390,8 @@ def _upright(image: Image.Image) -> Image.Image:
 
 def _eight_bit(image: Image.Image) -> Image.Image:
     """16-bit greyscale (PNG from scanners) scaled to 8 bits, not clipped at 255."""
-    if image.mode.startswith("I;16"):  # straight to 8 bits: no 32-bit copy on the way
-        return image.point(lambda value: value / 256, "L")
-    if image.mode == "I":
+    if image.mode.startswith("I;16") or image.mode == "I":
+        # Scaled in its own mode (no 32-bit copy of a 16-bit image), then narrowed.
         return image.point(lambda value: value / 256).convert("L")
     return image
 
