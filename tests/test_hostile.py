@@ -323,6 +323,22 @@ def test_the_pixel_limit_is_set_in_the_layout(project, capsys):
     assert "图片 “articles/images/photo.jpg” 有 3000×2000 像素（6 百万像素），超过上限 5 百万像素" in error
 
 
+def test_a_huge_photo_prints_decoded_at_reduced_scale_in_bounded_memory(project):
+    images = project.issue / "articles" / "images"
+    images.mkdir(parents=True)
+    Image.new("RGB", (8000, 6000), (90, 120, 160)).save(images / "huge.jpg", dpi=(300, 300))
+    project.write("articles/b.md", MINIMAL_ARTICLES["b.md"] + "\n![大照片](images/huge.jpg)\n")
+    code, error, _, peak_mb = measured("build", "--profile", "print", str(project.issue))
+    assert code == 0, error
+    # 48 megapixels decoded at half scale: 12 megapixels, still 650 dpi across the text block.
+    with pikepdf.open(project.print_pdf) as pdf:
+        (image,) = {xobject.objgen: xobject for page in pdf.pages
+                    for xobject in page.Resources.get("/XObject", {}).values()
+                    if xobject.get("/Subtype") == pikepdf.Name.Image}.values()
+        assert (int(image.Width), int(image.Height)) == (4000, 3000)
+    assert peak_mb < 400, peak_mb
+
+
 def truncated(source: Path, target: Path) -> None:
     data = source.read_bytes()
     target.write_bytes(data[:len(data) // 2])

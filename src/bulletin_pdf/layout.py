@@ -250,25 +250,25 @@ def check_font_roles(layout: Layout, fonts: FontSet, fonts_file: Path) -> None:
 
 
 class LayoutTemplates(jinja2.FileSystemLoader):
-    """The layout's templates; one whose real path leaves the folder (a symlink) is refused."""
+    """The layout's templates; one whose real path leaves the layout (a symlink) is refused."""
 
-    def __init__(self, folder: Path):
-        super().__init__(folder)
-        self.folder = folder.resolve()
+    def __init__(self, layout: Layout):
+        super().__init__(layout.templates)
+        self.folder = layout.folder.resolve()
 
     def get_source(self, environment: jinja2.Environment, template: str):
         source, filename, uptodate = super().get_source(environment, template)
         if not Path(filename).resolve().is_relative_to(self.folder):
             raise BulletinError([Problem(
                 f"模板 “{template}” 指向版式文件夹之外（{Path(filename).resolve()}）："
-                "模板只能是版式 templates/ 中的文件", Path(filename))])
+                "模板只能是版式文件夹中的文件", Path(filename))])
         return source, filename, uptodate
 
 
 def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
                 layout: Layout, profile: Profile) -> HtmlDocument:
     environment = jinja2.Environment(
-        loader=LayoutTemplates(layout.templates),
+        loader=LayoutTemplates(layout),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
         keep_trailing_newline=True,
