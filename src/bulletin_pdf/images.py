@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from xml.etree import ElementTree
 
-from PIL import Image, ImageCms, ImageFile, ImageOps
+from PIL import Image, ImageCms, ImageFile
 
 from .errors import BulletinError, Problem
 
@@ -290,7 +290,7 @@ def _shrink(source: bytes) -> bytes:
         if original.format == "JPEG":
             # Decode at a reduced scale where the size allows: several times faster.
             original.draft(original.mode, (SCREEN_MAX_PIXELS, SCREEN_MAX_PIXELS))
-        image = _eight_bit(_upright(original))
+        image = _eight_bit(_upright(original, _orientation(original)))
         if (max(image.size) <= SCREEN_MAX_PIXELS and image is original
                 and original.format in ("JPEG", "PNG")):
             return source
@@ -309,8 +309,8 @@ def _shrink(source: bytes) -> bytes:
 
 def _convert(source: bytes, profile: bytes) -> bytes:
     with Image.open(io.BytesIO(source)) as original:
-        scale = _print_scale(original.size)
-        if (scale == 1 and _orientation(original) == 1 and original.format == "JPEG"
+        scale, orientation = _print_scale(original.size), _orientation(original)
+        if (scale == 1 and orientation == 1 and original.format == "JPEG"
                 and original.mode in ("CMYK", "L")):
             return source  # already what the printer wants: keep it untouched
         dpi = original.info.get("dpi")
@@ -320,7 +320,7 @@ def _convert(source: bytes, profile: bytes) -> bytes:
         image = _reduced(original, scale)
         if image is not original:
             original.close()  # the full-size decode is no longer needed: free it now
-        image = _flatten(_eight_bit(_upright(image)))
+        image = _flatten(_eight_bit(_upright(image, orientation)))
         if image.mode == "RGB":
             image = rgb_to_cmyk(image, _rgb_profile(embedded),
                                 ImageCms.ImageCmsProfile(io.BytesIO(profile)))
@@ -383,9 +383,16 @@ def _orientation(image: Image.Image) -> int:
     return image.getexif().get(EXIF_ORIENTATION, 1)
 
 
-def _upright(image: Image.Image) -> Image.Image:
-    """`image` turned as its EXIF orientation says; itself when already upright (no copy)."""
-    return image if _orientation(image) == 1 else ImageOps.exif_transpose(image)
+# How to turn a photo of each EXIF orientation upright (as ImageOps.exif_transpose does).
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+           4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+           6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """`image` turned as its original's EXIF `orientation` says; itself when upright (no copy)."""
+    return image.transpose(UPRIGHT[orientation]) if orientation in UPRIGHT else image
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
