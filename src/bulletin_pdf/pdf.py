@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
@@ -23,13 +24,15 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from . import justify
-from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .floats import place_figures
-from .fonts import FontSet
 from .images import is_raster, original_size, print_image, screen_image, svg_without_references
 from .layout import HtmlDocument, Layout, Profile, check_fit, render_html
-from .manifest import Issue
+
+if TYPE_CHECKING:
+    from .articles import SectionArticles
+    from .fonts import FontSet
+    from .manifest import Issue
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -108,7 +111,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     threshold = logging.WARNING if strict else logging.ERROR
     # check_layout has shown WeasyPrint's remarks on the layout's stylesheets already.
-    shown = _stylesheets(document.layout_folder).remarks
+    shown = _stylesheets(document.layout_folder).by_message()
     with _weasyprint_messages() as messages:
         try:
             progress(f"排版中（{profile.name}，WeasyPrint）…")
@@ -163,30 +166,39 @@ def check_layout(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Fon
     stylesheets = _stylesheets(layout.folder)
     problems.extend(stylesheets.errors)
     problems.raise_if_any()
-    return tuple(stylesheets.remarks.values())
+    return tuple(problem for _, problem in stylesheets.remarks)
 
 
 @dataclass(frozen=True)
 class StylesheetCheck:
     errors: tuple[Problem, ...]  # stylesheets or what they import outside the layout folder
-    remarks: dict[str, Problem]  # WeasyPrint's message → what it says, in which file and line
+    remarks: tuple[tuple[str, Problem], ...]  # WeasyPrint's message, what it says in which file
+
+    def by_message(self) -> dict[str, Problem]:
+        return {message: problem for message, problem in reversed(self.remarks)}
 
 
 CSS_REMARK = re.compile(r"^Ignored `(.+)` at \d+:\d+, (.+?)\.?$", re.DOTALL)
 CSS_REMARK_REASONS = {"unknown property": "未知的属性", "invalid value": "无效的值"}
 
 
-@cache
 def _stylesheets(folder: Path) -> StylesheetCheck:
     """Each stylesheet file of the layout, parsed as WeasyPrint will (without laying out).
 
-    WeasyPrint's messages carry line and column but not the file: parsed one by
-    one, each is known by its file. A build's forked processes inherit the result.
+    Parsed once per version of the files: a build's forked processes inherit the result.
     """
+    paths = tuple(sorted(folder.rglob("*.css")))
+    return _parsed_stylesheets(folder, tuple((path, path.stat().st_mtime_ns) for path in paths))
+
+
+@cache
+def _parsed_stylesheets(folder: Path, versions: tuple[tuple[Path, int], ...]) -> StylesheetCheck:
+    """WeasyPrint's messages carry line and column but not the file: parsed one by
+    one, each stylesheet is known by its file."""
     errors: list[Problem] = []
-    remarks: dict[str, Problem] = {}
+    remarks: list[tuple[str, Problem]] = []
     fetcher = LocalFetcher((folder,))
-    for path in sorted(folder.rglob("*.css")):
+    for path, _ in versions:
         if not path.resolve().is_relative_to(folder):
             errors.append(Problem(f"样式表指向版式文件夹之外（{path.resolve()}）：样式表只能是版式"
                                   "文件夹中的文件", path))
@@ -197,11 +209,11 @@ def _stylesheets(folder: Path) -> StylesheetCheck:
             except ForbiddenResource as error:
                 errors.append(Problem(f"样式表引用了版式文件夹之外的资源 “{error.url}”：排版时只读取"
                                       "版式文件夹中的文件", path, _line_of(path, error.url)))
-        for _, message in messages:
+        for _, message in dict.fromkeys(messages):
             line = re.search(r" at (\d+):\d+", message)
-            remarks.setdefault(message, Problem(_css_remark(message), path,
-                                                int(line.group(1)) if line else None))
-    return StylesheetCheck(tuple(errors), remarks)
+            remarks.append((message, Problem(_css_remark(message), path,
+                                             int(line.group(1)) if line else None)))
+    return StylesheetCheck(tuple(errors), tuple(remarks))
 
 
 def _line_of(path: Path, url: str) -> int | None:

@@ -11,6 +11,10 @@ profile's resolution a warning, each naming the article line (or the gallery
 entry) and what to do.
 The build measures the placed images again after layout (pdf.py), as a
 backstop for what this declaration cannot foresee.
+
+`check_photo_files` goes over the same placements for what would break the
+build itself: photos over the layout's pixel limit or not decoding to the
+end (errors), and what an SVG refers to outside itself (warnings).
 """
 
 from __future__ import annotations
