@@ -132,7 +132,8 @@ def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layou
         shown = _shown(placed.path, issue.folder)
         if not is_raster(placed.path):
             warnings += [Problem(f"SVG 图片 “{shown}” 引用了其他文件 “{_short(reference)}”：排版时不读取"
-                                 "图片之外的任何文件，这部分不会印出；请把它画进 SVG 或删去",
+                                 "SVG 之外的任何内容，已去掉这个引用（它所指的内容不会印出）；"
+                                 "请把内容画进 SVG 或删去这个引用",
                                  placed.file, placed.line, placed.key)
                          for reference in svg_references(placed.path)]
         elif problem := photo_problem(placed.path, layout.max_image_pixels):
