@@ -39,7 +39,8 @@ from .markdown_text import (
     source_positions_plugin,
     write_back,
 )
-from .schema import Field, Schema, text, text_list, validate
+from .references import FileKind, file_problem
+from .schema import Field, Schema, name_list, text, validate
 from .sourcetext import (
     Change,
     Fix,
@@ -59,13 +60,14 @@ from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matt
 NORMALISED_KEYS = {"title": "title", "subtitle": "subtitle", "toc_title": "toc_title",
                    "byline": "byline"}
 NAME_KEYS = ("authors", "photographers")  # printed in the byline and the 目录
+ARTICLE_IMAGE = FileKind("图片", "文章所在文件夹", "images/photo.jpg")
 
 FRONT_MATTER_SCHEMA: Schema = {
     "title": Field(text),
     "subtitle": Field(text),
     "toc_title": Field(text),  # shorter title for the 目录, when the printed one is long
-    "authors": Field(text_list, default=()),
-    "photographers": Field(text_list, default=()),
+    "authors": Field(name_list, default=()),
+    "photographers": Field(name_list, default=()),
     "byline": Field(text),  # free signature, replaces the one built from authors/photographers
 }
 
@@ -357,25 +359,18 @@ def _check_reference(reference: str, is_image: bool, article: Path,
     parts = urlsplit(reference)
     if reference.startswith("#") or parts.scheme == "mailto":
         return None
+    if is_image:
+        path = unquote(parts.path)
+        if problem := file_problem(reference, article.parent, issue_folder, ARTICLE_IMAGE, path):
+            return problem
+        problem = image_problem((article.parent / path).resolve())
+        return f"图片 “{reference}” {problem}" if problem else None
     if parts.scheme in ("http", "https", "ftp"):
         return f"引用了网络地址 “{reference}”：简报只使用本期文件夹内的文件，网址请写成正文文字"
-    if not is_image and parts.scheme:
+    if parts.scheme:
         return (f"链接地址 “{reference}” 不能使用：PDF 中的链接只能是锚点（#…）或 mailto: 地址，"
                 "其他地址请写成正文文字")
-    if parts.scheme == "file":
-        return f"引用了 file: 地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
-    if parts.scheme or reference.startswith(("/", "\\")):
-        return f"引用了绝对路径或其他地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
-    target = (article.parent / unquote(parts.path)).resolve()
-    if not target.is_relative_to(issue_folder):
-        return f"引用 “{reference}” 指向期刊文件夹之外：只能使用本期文件夹内的文件"
-    if not is_image:
-        return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
-    if not target.is_file():
-        return f"图片 “{reference}” 不存在"
-    if problem := image_problem(target):
-        return f"图片 “{reference}” {problem}"
-    return None
+    return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
 
 
 FIGURE_WIDTHS = ("full", "half", "third")

@@ -7,6 +7,7 @@ user mistakes exit with 2, internal errors with 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -16,9 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pikepdf
-
 from . import __version__
+from .argparse_zh import ArgumentParser, integer, number
 from .articles import SectionArticles, load_articles
 from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems, display_path
@@ -26,19 +26,19 @@ from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
 from .images import is_raster, warm_cache
 from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
 from .lint import count_by_rule, lint_file, write_fix
-from .manifest import BINDINGS, Issue, load_issue
+from .manifest import BINDING_NAMES, BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
-from .preflight import preflight
+from .preflight import PROFILE_LABELS, preflight
 from .resolution import CoarsePhotos, check_photo_resolution
 from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
+EXIT_BROKEN_PIPE = 128 + 13  # as for any program whose reader stopped reading (SIGPIPE)
 
 T = TypeVar("T")
-BINDING_NAMES = {"saddle": "骑马钉装订", "perfect": "胶装", "none": "不装订"}
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,13 @@ def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None 
     names = _profile_names(profile, layout) if layout else ()
     photos = CoarsePhotos()
     if layout and sections is not None:
-        say("按置入尺寸检查照片分辨率…")
+        say("检查照片按版面上的尺寸是否够清晰…")
         photos = check_photo_resolution(issue, sections, layout,
                                         [layout.profiles[name] for name in names])
     if layout and fonts:
         _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
         if sections is not None and not problems:
-            say("检查字体是否覆盖所有文字…")
+            say("检查每个字在字体中是否都有…")
             _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
                         project.cache)
             _collecting(problems, check_fit, issue, sections, fonts, layout)
@@ -152,12 +152,12 @@ def command_build(args: argparse.Namespace) -> int:
 
     def build(profile: Profile) -> None:
         build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
-                      say)
+                      _progress(args.quiet, profile.name))
 
     printing = next((profile for profile in profiles if profile.is_print), None)
     photos = [path for path in _photos(prepared) if is_raster(path)]
     if photos:
-        say(f"准备 {len(photos)} 张照片（印刷版转 CMYK、屏幕版缩小，结果缓存）…")
+        say(f"准备 {len(photos)} 张照片（印刷版转为四色、屏幕版缩小；处理过的不再重复）…")
         warm_cache(photos, printing.icc_profile if printing else None,
                    any(not profile.is_print for profile in profiles),
                    prepared.project.cache / "images", os.cpu_count() or 2)
@@ -258,7 +258,7 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
     digest = build_digest(issue.folder, prepared.layout.folder, prepared.project.fonts,
                           prepared.fonts, profile)
     if not args.force and up_to_date(cache, output, digest):
-        print(f"未改动，跳过 {display_path(output)}（{profile.name}；--force 可强制重排）")
+        print(f"未改动，跳过 {display_path(output)}（{PROFILE_LABELS[profile.name]}；--force 可强制重排）")
         return
     document = render_html(issue, prepared.sections, prepared.fonts, prepared.layout, profile)
     if args.keep_html:
@@ -269,17 +269,17 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
     with replace_when_done(output) as temporary:
         result = write_pdf(document, temporary, profile, prepared.project.cache, say, args.strict)
         for warning in result.warnings:
-            print(f"WeasyPrint 警告：{warning}", file=sys.stderr)
+            print(f"排版警告：{warning}", file=sys.stderr)
         notes = []
         if profile.is_print:
-            say("印刷后处理：页面框、裁切线、输出意图…")
+            say("交付印刷前的处理：出血、裁切线、色彩标准、补空白页…")
             finish = finish_print(temporary, profile, issue.binding,
                                   keep_last_page_last=issue.colophon is not None)
             if finish.blank_pages_added:
                 where = "版记前" if issue.colophon else "末尾"
                 notes.append(f"为{BINDING_NAMES[issue.binding]}在{where}补了 "
                              f"{finish.blank_pages_added} 个空白页")
-        say("预检…")
+        say("检查成品：字体、缺字、图片、页面…")
         report = preflight(temporary, profile.name,
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
@@ -290,7 +290,7 @@ def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argp
             raise BulletinError([Problem(f"预检未通过：{finding}", output)
                                  for finding in report.errors])
     record(cache, output, digest)
-    kind = f"{profile.name}，{report.pdfx}" if report.pdfx else profile.name
+    kind = PROFILE_LABELS[profile.name] + (f"，{report.pdfx}" if report.pdfx else "")
     elapsed = time.perf_counter() - started
     print(f"已写入 {display_path(output)}（{kind}）：{report.pages} 页，"
           f"{_human_size(output.stat().st_size)}，用时 {elapsed:.1f} 秒"
@@ -304,7 +304,8 @@ def command_check(args: argparse.Namespace) -> int:
     for warning in prepared.photos.warnings:
         print(f"警告：{warning}", file=sys.stderr)
     print(f"字体：{'；'.join(_role_summary(role) for role in prepared.fonts.roles.values())}")
-    print(f"检查通过：{display_path(args.issue)}（{'、'.join(prepared.profile_names)}）")
+    print(f"检查通过：{display_path(args.issue)}"
+          f"（{'、'.join(PROFILE_LABELS[name] for name in prepared.profile_names)}）")
     return 0
 
 
@@ -363,20 +364,23 @@ def command_lint(args: argparse.Namespace) -> int:
 
 
 def command_preflight(args: argparse.Namespace) -> int:
-    if not args.pdf.is_file():
-        raise BulletinError([Problem("文件不存在", args.pdf)])
-    try:
-        report = preflight(args.pdf, args.profile, args.binding, args.bleed, args.min_dpi)
-    except pikepdf.PdfError as error:
-        raise BulletinError([Problem(f"无法读取 PDF：{error}", args.pdf)]) from None
+    named_print = args.pdf.name.endswith("-print.pdf")  # as `build` names the print output
+    report = preflight(args.pdf, args.profile or ("print" if named_print else None),
+                       args.binding, args.bleed, args.min_dpi)
+    if args.profile is None and report.profile == "print":
+        why = "文件名以 -print.pdf 结尾" if named_print else f"文件为 {report.pdfx}"
+        print(f"按印刷版检查（{why}）；按屏幕版检查请加 --profile screen", file=sys.stderr)
     print(report.to_json() if args.json else report.to_text())
     return 1 if report.errors else 0
 
 
-def _progress(quiet: bool):
+def _progress(quiet: bool, output: str | None = None) -> Callable[[str], None]:
+    """Progress on stderr; `output` ("screen" or "print") is named, as both are made at once."""
+    prefix = f"{PROFILE_LABELS[output]}：" if output else ""
+
     def say(message: str) -> None:
         if not quiet:
-            print(message, file=sys.stderr, flush=True)
+            print(prefix + message, file=sys.stderr, flush=True)
     return say
 
 
@@ -385,67 +389,126 @@ def _human_size(size: int) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="bulletin-pdf", description="把期刊清单与 Markdown 文章排成可印刷的简报 PDF")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="内部错误时显示完整的调用栈")
+    parser = ArgumentParser(
+        prog="bulletin-pdf", description="把期刊清单与 Markdown 文章排成可印刷的简报 PDF。",
+        epilog=_examples("bulletin-pdf build issues/2025-001      排出屏幕版与印刷版",
+                         "bulletin-pdf check issues/2025-001      只检查，不写 PDF",
+                         "bulletin-pdf build --help               查看某个命令的用法")
+        + "\n\n退出码：0 成功；2 输入有误（所有问题一次列出）；1 见各命令（预检发现错误、内部错误）")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="显示版本号并退出")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
+    # `--debug` also after the command; SUPPRESS keeps a `--debug` given before it.
+    common = ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
-    build = commands.add_parser("build", help="排版并写出 PDF")
-    build.add_argument("issue", type=Path, help="期刊文件夹，如 issues/2025-001")
-    build.add_argument("-o", "--output", type=Path, help="输出 PDF 路径（默认 build/<期刊>.pdf）")
+    def command(name: str, summary: str, description: str, *examples: str) -> ArgumentParser:
+        return commands.add_parser(name, help=summary, description=description,
+                                   epilog=_examples(*examples), parents=[common])
+
+    build = command("build", "排版并写出 PDF",
+                    "排版并写出 PDF：屏幕版 build/<期刊>.pdf 与印刷版 build/<期刊>-print.pdf。\n"
+                    "输入未改动时不重排；任何一版未通过检查时，两版都不写出。",
+                    "bulletin-pdf build issues/2025-001",
+                    "bulletin-pdf build issues/2025-001 --profile print --icc-profile 印刷厂.icc",
+                    "bulletin-pdf build issues/2025-001 -o 第1期.pdf")
+    build.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-001")
+    build.add_argument("-o", "--output", type=Path, metavar="文件.pdf",
+                       help="输出 PDF 路径（默认 build/<期刊>.pdf；两版都出时印刷版为 文件-print.pdf）")
     build.add_argument("--profile", choices=(*PROFILE_NAMES, "all"),
-                       help="输出方案：screen（屏幕）、print（印刷）或 all（默认按版式设置）")
+                       help="输出哪一版：screen（屏幕版）、print（印刷版）或 all（两版；默认按版式设置）")
     build.add_argument("--pdfx", choices=("4", "1a"), help="印刷版的 PDF/X 版本（默认按版式设置，通常为 4）")
-    build.add_argument("--icc-profile", type=Path, help="印刷厂提供的 CMYK 输出特性文件（.icc）")
+    build.add_argument("--icc-profile", type=Path, metavar="文件.icc",
+                       help="印刷厂提供的 CMYK 输出特性文件")
     build.add_argument("--keep-html", action="store_true", help="同时写出排版用的 HTML，便于调试版式")
-    build.add_argument("--strict", action="store_true", help="把 WeasyPrint 的警告也当作错误")
+    build.add_argument("--strict", action="store_true", help="把排版警告（如被忽略的 CSS）也当作错误")
     build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     build.set_defaults(run=command_build)
 
-    check = commands.add_parser("check", help="检查清单、文章、字体与版式，不写 PDF")
-    check.add_argument("issue", type=Path, help="期刊文件夹")
+    check = command("check", "检查清单、文章、照片、字体与版式，不写 PDF",
+                    "做 build 的全部检查（期刊清单、文章、照片分辨率、字体缺字、版式模板），\n"
+                    "但不排版、不写 PDF。",
+                    "bulletin-pdf check issues/2025-001",
+                    "bulletin-pdf check issues/2025-001 --profile print")
+    check.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-001")
     check.add_argument("--profile", choices=(*PROFILE_NAMES, "all"),
-                       help="按哪种输出检查照片分辨率（默认与 build 相同，按版式设置）")
+                       help="按哪一版检查照片分辨率（默认与 build 相同，按版式设置）")
     check.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     check.set_defaults(run=command_check)
 
-    fonts = commands.add_parser("fonts", help="列出每个字体角色实际使用的字体与后备字体")
-    fonts.add_argument("issue", type=Path, nargs="?", default=Path("."),
+    fonts = command("fonts", "列出每个字体角色实际使用的字体与后备字体",
+                    "列出 fonts/fonts.yaml 中每个字体角色实际使用的字体、后备字体和找不到而跳过的字体。",
+                    "bulletin-pdf fonts", "bulletin-pdf fonts issues/2025-001")
+    fonts.add_argument("issue", type=Path, nargs="?", default=Path("."), metavar="文件夹",
                        help="期刊文件夹或项目文件夹（默认当前文件夹）")
     fonts.set_defaults(run=command_fonts)
 
-    lint = commands.add_parser("lint", help="检查文章的标点、引号、空格等，--fix 写回修正")
-    lint.add_argument("issue", type=Path, help="期刊文件夹")
-    lint.add_argument("--fix", action="store_true", help="把修正写回 Markdown 文件")
+    lint = command("lint", "检查文章的标点、引号、空格等，--fix 写回修正",
+                   "列出文章中可自动修正的标点、引号、省略号、空格等（文件:行:列 规则 原文 → 改为），\n"
+                   "以及须人工处理之处。排版时会在内存中做同样的修正，源文件不变。",
+                   "bulletin-pdf lint issues/2025-001", "bulletin-pdf lint issues/2025-001 --fix")
+    lint.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-001")
+    lint.add_argument("--fix", action="store_true", help="把修正写回文章文件")
     lint.set_defaults(run=command_lint)
 
-    check_pdf = commands.add_parser("preflight", help="印前检查任意 PDF：字体、缺字、页面框、图片、PDF/X")
-    check_pdf.add_argument("pdf", type=Path, help="要检查的 PDF 文件")
-    check_pdf.add_argument("--profile", choices=PROFILE_NAMES, default="screen",
-                           help="按哪种输出检查（默认 screen；印刷文件用 print）")
-    check_pdf.add_argument("--binding", choices=BINDINGS, help="检查页数是否适合该装订方式")
-    check_pdf.add_argument("--bleed", type=float, metavar="MM", help="检查出血是否恰为 MM 毫米")
-    check_pdf.add_argument("--min-dpi", type=int, help="图片最低有效分辨率（默认 print 300，screen 150）")
-    check_pdf.add_argument("--json", action="store_true", help="以 JSON 输出，供 CI 使用")
+    check_pdf = command("preflight", "印前检查任意 PDF：字体、缺字、页面框、图片、PDF/X",
+                        "印前检查任意 PDF（不限于本工具生成的）：字体嵌入、缺字、页面框与出血、图片分辨率与\n"
+                        "数据、超出页面的内容、颜色、PDF/X 标识、页数。文件名以 -print.pdf 结尾或文件为\n"
+                        "PDF/X 时按印刷版检查，否则按屏幕版。退出码：0 通过；1 有错误；2 文件无法读取。",
+                        "bulletin-pdf preflight build/2025-001-print.pdf",
+                        "bulletin-pdf preflight 外来文件.pdf --profile print --binding saddle --bleed 3",
+                        "bulletin-pdf preflight build/2025-001.pdf --json")
+    check_pdf.add_argument("pdf", type=Path, metavar="PDF文件", help="要检查的 PDF 文件")
+    check_pdf.add_argument("--profile", choices=PROFILE_NAMES,
+                           help="按哪一版检查：screen（屏幕版）或 print（印刷版）；默认见上")
+    check_pdf.add_argument("--binding", choices=BINDINGS,
+                           help="检查页数是否适合装订方式：saddle（骑马钉）、perfect（胶装）、none")
+    check_pdf.add_argument("--bleed", type=number, metavar="毫米", help="检查出血是否恰为这么多毫米")
+    check_pdf.add_argument("--min-dpi", type=integer, metavar="分辨率",
+                           help="图片最低有效分辨率，单位 dpi（默认印刷版 300，屏幕版 150）")
+    check_pdf.add_argument("--json", action="store_true", help="以 JSON 输出（规则用英文代号），供 CI 使用")
     check_pdf.set_defaults(run=command_preflight)
     return parser
+
+
+DEBUG_HELP = "内部错误时显示完整的调用栈"
+
+
+def _examples(*commands: str) -> str:
+    return "示例：\n" + "\n".join(f"  {command}" for command in commands)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a reader that stopped early (`| head`) shows here, not at exit
+        return code
     except BulletinError as error:
         _print_problems(error)
         return EXIT_PROBLEMS
+    except BrokenPipeError:
+        _stop_writing()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130
     except Exception as error:  # a bug in bulletin-pdf, not in the user's files
         _print_internal_error(error, args.debug)
         return EXIT_INTERNAL
+
+
+def _stop_writing() -> None:
+    """The reader of our output went away: point stdout and stderr at /dev/null, so that
+    nothing more (Python's own flush at exit included) fails or prints a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        # Not a real file (a test's captured output): nothing to redirect.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 def _print_problems(error: BulletinError) -> None:

@@ -147,9 +147,8 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     folder = (layouts_folder / issue.layout).resolve()
     if not (folder / LAYOUT_FILE).is_file():
         known = sorted(p.name for p in layouts_folder.iterdir() if (p / LAYOUT_FILE).is_file())
-        raise BulletinError([Problem(
-            f"版式 “{issue.layout}” 不存在；可用版式：{'、'.join(known) or '无'}",
-            issue.manifest, None, ("layout",))])
+        raise BulletinError([issue.problem(
+            f"版式 “{issue.layout}” 不存在；可用版式：{'、'.join(known) or '无'}", ("layout",))])
     document = load_yaml_file(folder / LAYOUT_FILE)
     problems = Problems()
     values = validate(document, LAYOUT_SCHEMA, problems)
@@ -170,9 +169,9 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
                     PhotoSizes(**values["photo_sizes"]))
     if issue.paper not in layout.papers:
-        raise BulletinError([Problem(
+        raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
-            issue.manifest, None, ("paper",))])
+            ("paper",))])
     return layout
 
 

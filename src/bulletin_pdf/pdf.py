@@ -90,7 +90,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     with _weasyprint_messages() as messages:
         try:
-            progress(f"排版中（{profile.name}，WeasyPrint）…")
+            progress("排版中…")
             # Image options act when images are laid out, so render() needs them too.
             rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
         except ForbiddenResource as error:
