@@ -58,8 +58,8 @@ def test_invalid_date(project, capsys):
 def test_missing_article_file(project, capsys):
     (project.issue / "articles" / "b.md").unlink()
     error = failed_build(project, capsys)
-    assert ("issue.yaml:10：sections[0].articles[1]（第 1 个栏目的第 2 篇文章）：文章文件 “articles/b.md” 不存在"
-            "\n") in error
+    assert ("issue.yaml:10：sections[0].articles[1]（第 1 个栏目的第 2 篇文章）："
+            "文章文件 “articles/b.md” 不存在\n") in error
 
 
 def test_duplicated_article(project, capsys):

@@ -360,11 +360,12 @@ def _check_reference(reference: str, is_image: bool, article: Path,
     if reference.startswith("#") or parts.scheme == "mailto":
         return None
     if is_image:
-        path = unquote(parts.path)
-        if problem := file_problem(reference, article.parent, issue_folder, ARTICLE_IMAGE, path):
+        # markdown-it percent-encodes the path (`开班.jpg`, `\`): show it as the editor wrote it.
+        shown, path = unquote(reference), unquote(parts.path)
+        if problem := file_problem(shown, article.parent, issue_folder, ARTICLE_IMAGE, path):
             return problem
         problem = image_problem((article.parent / path).resolve())
-        return f"图片 “{reference}” {problem}" if problem else None
+        return f"图片 “{shown}” {problem}" if problem else None
     if parts.scheme in ("http", "https", "ftp"):
         return f"引用了网络地址 “{reference}”：简报只使用本期文件夹内的文件，网址请写成正文文字"
     if parts.scheme:
@@ -382,7 +383,7 @@ def _image_attributes_problem(token: Token) -> str | None:
     classes = str(token.attrGet("class") or "").split()
     if set(token.attrs) - allowed or any(name not in FIGURE_WIDTHS for name in classes):
         shown = "、".join(f"{{.{width}}}" for width in FIGURE_WIDTHS)
-        return f"图片 “{token.attrGet('src')}” 的属性只能是宽度：{shown}"
+        return f"图片 “{unquote(str(token.attrGet('src')))}” 的属性只能是宽度：{shown}"
     return None
 
 
