@@ -48,15 +48,28 @@ def test_a_wrong_value_is_named(project, capsys, written, shown):
     assert f"issue.yaml:{line_of(manifest, 'number:')}：number：应为正整数，而不是 {shown}\n" in error
 
 
-def test_a_gallery_photo_given_as_a_web_address_must_be_a_file_in_the_issue(project, capsys):
-    manifest = (MINIMAL_MANIFEST + "  - title: 学习掠影\n    kind: gallery\n    photos:\n"
-                "      - file: https://example.com/kaiban.jpg\n        caption: 开班\n")
+def test_a_wrong_choice_is_named_with_the_nearest_option(project, capsys):
+    manifest = MINIMAL_MANIFEST.replace("publisher: 测试单位\n", "publisher: 测试单位\nbinding: sadle\n")
     project.write("issue.yaml", manifest)
     error = failed_build(project, capsys)
-    line = line_of(manifest, "https://")
-    assert (f"issue.yaml:{line}：sections[2].photos[0].file（第 3 个栏目的第 1 张照片）："
-            "图片 “https://example.com/kaiban.jpg” 是网络地址：简报只使用本期文件夹内的文件，"
-            "请把文件放进期刊文件夹，请写相对于期刊文件夹的路径") in error
+    assert (f"issue.yaml:{line_of(manifest, 'binding:')}：binding：“sadle” 不是可选值；"
+            "可选：saddle、perfect、none，是否想写 “saddle”？") in error
+
+
+@pytest.mark.parametrize(("written", "what"), [
+    ("https://example.com/kaiban.jpg", "是网络地址：简报只使用本期文件夹内的文件，请把文件放进期刊文件夹，"),
+    ("C:\\照片\\kaiban.jpg", "是绝对路径："),
+    ("/home/editor/kaiban.jpg", "是绝对路径："),
+    ("file:///home/editor/kaiban.jpg", "是 file: 地址，不是本期文件夹内的文件："),
+])
+def test_a_gallery_photo_must_be_a_file_in_the_issue(project, capsys, written, what):
+    manifest = (MINIMAL_MANIFEST + "  - title: 学习掠影\n    kind: gallery\n    photos:\n"
+                f"      - file: '{written}'\n        caption: 开班\n")
+    project.write("issue.yaml", manifest)
+    error = failed_build(project, capsys)
+    assert (f"issue.yaml:{line_of(manifest, 'kaiban.jpg')}：sections[2].photos[0].file"
+            f"（第 3 个栏目的第 1 张照片）：图片 “{written}” {what}请写相对于期刊文件夹的路径，"
+            "如 gallery/01.jpg") in error
     assert "不存在" not in error
 
 

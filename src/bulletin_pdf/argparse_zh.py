@@ -9,13 +9,14 @@ nothing else in the process is affected.
 from __future__ import annotations
 
 import argparse
-import difflib
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
+
+from .errors import did_you_mean
 
 # argparse's own texts (Python 3.11–3.13), those a user of this program can meet.
 CATALOG = {
@@ -126,9 +127,8 @@ class ArgumentParser(argparse.ArgumentParser):
         if action.choices is None or value in action.choices:
             return
         choices = [str(choice) for choice in action.choices]
-        close = difflib.get_close_matches(str(value), choices, n=1)
-        hint = f"，是否想写 “{close[0]}”？" if close else ""
-        raise argparse.ArgumentError(action, f"“{value}” 不是可选值（可选：{'、'.join(choices)}）{hint}")
+        raise argparse.ArgumentError(action, f"“{value}” 不是可选值（可选：{'、'.join(choices)}）"
+                                             + did_you_mean(str(value), choices))
 
 
 def display_width(text: str) -> int:

@@ -6,6 +6,7 @@ and raise them together, so an editor fixes a whole issue in one pass.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,12 @@ class Problems:
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self.items)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """`，是否想写 “title”？` with the option closest to `word`; "" when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"，是否想写 “{close[0]}”？" if close else ""
 
 
 def display_path(path: Path) -> str:

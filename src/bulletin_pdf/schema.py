@@ -8,13 +8,12 @@ raw value or raises `Invalid` with a Chinese message; unknown keys get a
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import KeyPath, Problems
+from .errors import KeyPath, Problems, did_you_mean
 from .yamlfile import YamlDocument
 
 
@@ -53,8 +52,7 @@ def validate(document: YamlDocument, schema: Schema, problems: Problems,
     values: dict[str, Any] = {}
     for key in data:
         if key not in schema:
-            hint = difflib.get_close_matches(str(key), list(schema), n=1)
-            suggestion = f"，是否想写 “{hint[0]}”？" if hint else f"；可用的键：{'、'.join(schema)}"
+            suggestion = did_you_mean(str(key), schema) or f"；可用的键：{'、'.join(schema)}"
             problems.report(document.problem(f"未知的键 “{key}”{suggestion}", (*path, str(key))))
     for key, spec in schema.items():
         key_path = (*path, key)
@@ -175,7 +173,8 @@ def choice(*options: str) -> Check:
     def check(value: Any) -> str:
         # `pdfx: 4` reads as a number in YAML; the options are text.
         if isinstance(value, bool) or str(value) not in options:
-            raise Invalid(f"“{value}” 不是可选值；可选：{'、'.join(options)}")
+            raise Invalid(f"{_describe(value)} 不是可选值；可选：{'、'.join(options)}"
+                          + did_you_mean(str(value), options))
         return str(value)
     return check
 
