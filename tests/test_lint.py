@@ -100,7 +100,7 @@ def test_edits_the_source_does_not_spell_out_are_left_to_a_person(project, capsy
     path = project.write("articles/b.md", source)
     assert main(["lint", "--fix", str(project.issue)]) == 1
     captured = capsys.readouterr()
-    by_hand = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
+    by_hand = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义、实体或分行写的 YAML 值）"
     assert f"issues/test/articles/b.md:2  标点  : → ：{by_hand}" in captured.out
     assert f"issues/test/articles/b.md:8:4  引号  \" → “{by_hand}" in captured.out
     assert "issues/test/articles/b.md:8:13  标点  , → ，\n" in captured.out

@@ -22,7 +22,7 @@ from .articles import read_article
 from .normalize import RULE_NAMES
 from .sourcetext import apply_fixes
 
-BY_HAND = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
+BY_HAND = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义、实体或分行写的 YAML 值）"
 
 
 @dataclass(frozen=True)
