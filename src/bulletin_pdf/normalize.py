@@ -59,12 +59,15 @@ class Finding:
 
 
 def is_han(char: str) -> bool:
-    """A Chinese character (any CJK Unified Ideographs block, kana too)."""
+    """A Chinese character (any CJK Unified Ideographs block, kana too): `HAN` in a regex."""
     if not char:
         return False
     code = ord(char)
     return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
             or 0x3040 <= code <= 0x30FF)
+
+
+HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff\u3040-\u30ff"  # is_han's ranges
 
 
 def is_cjk_punctuation(char: str) -> bool:
@@ -338,16 +341,15 @@ def _spaces(state: Text) -> None:
 
 
 PERCENT = "%％‰"
-_HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
-_NAME = rf"[{_HAN}·]{{1,4}}"
+_NAME = rf"[{HAN}·]{{1,4}}"
 _CREDIT_LABEL = (r"(?:图文|执笔|撰稿|撰文|摄影|供稿|通讯员|记者|责任编辑|责编|编辑|审核|校对|整理|图|文)"
                  r"[：:/／]")
 CREDIT_LABEL = re.compile(_CREDIT_LABEL)  # 执笔：, 文/, 摄影：…
 # The names after a label: short runs of Chinese characters (a two-character name
-# may be spaced out: 钱 堃), separated by spaces or 、; then the credit line ends
-# or the next label follows.
+# may be spaced out: 钱 堃), separated by spaces or 、; then, after any spaces, the
+# credit line ends or its next label follows.
 CREDIT_NAMES = re.compile(rf"[ \u3000]*{_NAME}(?:[ \u3000、，,]+{_NAME})*"
-                          rf"(?=[ \u3000]*(?:$|\n|[）)])|[ \u3000]+{_CREDIT_LABEL})")
+                          rf"[ \u3000]*(?=$|\n|[）)]|{_CREDIT_LABEL})")
 
 
 def _credit_spans(text: str) -> list[tuple[int, int]]:
@@ -361,8 +363,7 @@ def _credit_spans(text: str) -> list[tuple[int, int]]:
         if not (start == 0 or text[start - 1] in "\n（(" or (spans and spans[-1][1] == start)):
             continue
         if names := CREDIT_NAMES.match(text, label.end()):
-            end = names.end() + len(text[names.end():]) - len(text[names.end():].lstrip(" \u3000"))
-            spans.append((start, end))
+            spans.append((start, names.end()))
     return spans
 
 
