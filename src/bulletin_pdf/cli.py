@@ -25,7 +25,7 @@ from .errors import BulletinError, Problem, Problems, display_path
 from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
 from .images import is_raster, warm_cache
 from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
-from .lint import count_by_rule, lint_file, write_fix
+from .lint import count_by_rule, count_summary, lint_file, write_fix
 from .manifest import BINDING_NAMES, BINDINGS, Issue, load_issue
 from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
 from .postprocess import finish_print
@@ -347,7 +347,7 @@ def command_lint(args: argparse.Namespace) -> int:
             print(entry.format(shown))
     counts = count_by_rule(results)
     unfixable = sum(not entry.automatic for result in results for entry in result.entries)
-    summary = "，".join(f"{rule} {count}" for rule, count in counts.most_common()) or "无"
+    summary = count_summary(counts)
     if args.fix:
         fixed = [result for result in results if result.fixable and write_fix(result)]
         changed = [display_path(r.path) for r in results if r.fixable and r not in fixed]

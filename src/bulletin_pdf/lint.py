@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .articles import read_article
+from .normalize import RULE_NAMES
 from .sourcetext import apply_fixes
 
-BY_HAND = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
+BY_HAND = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义、实体或分行写的 YAML 值）"
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,10 @@ class LintEntry:
 
     def format(self, shown_path: str) -> str:
         where = f"{shown_path}:{self.line}" + (f":{self.column}" if self.column else "")
+        rule = RULE_NAMES.get(self.rule, self.rule)
         if self.after is None:
-            return f"{where}  {self.rule}  {self.before}"
-        change = f"{where}  {self.rule}  {_show(self.before)} → {_show(self.after)}"
+            return f"{where}  {rule}  {self.before}"
+        change = f"{where}  {rule}  {_show(self.before)} → {_show(self.after)}"
         return change if self.fixable else change + BY_HAND
 
 
@@ -86,6 +88,12 @@ def count_by_rule(results: list[FileLint]) -> Counter[str]:
     """How many edits of each rule `--fix` writes back."""
     return Counter(entry.rule for result in results for entry in result.entries
                    if entry.automatic)
+
+
+def count_summary(counts: Counter[str]) -> str:
+    """`标点 3，引号 2`: how many edits of each rule, the most first."""
+    return "，".join(f"{RULE_NAMES.get(rule, rule)} {count}"
+                    for rule, count in counts.most_common()) or "无"
 
 
 def _show(text: str) -> str:
