@@ -118,12 +118,18 @@ def start_build_and_wait_for_layout(project: Project) -> tuple[subprocess.Popen,
 def test_kill_9_mid_layout_leaves_no_process_no_litter_and_the_old_pdfs(project):
     old = old_pdfs(project)
     process, children = start_build_and_wait_for_layout(project)
-    process.kill()  # SIGKILL: the build cannot clean up
-    process.wait()
-    deadline = time.monotonic() + 5
-    while any(map(is_running, children)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(map(is_running, children)), "a layout process outlived its build"
+    try:
+        for child in children:  # frozen mid-layout: only the kernel can end it now
+            os.kill(child, signal.SIGSTOP)
+        process.kill()  # SIGKILL: the build cannot clean up
+        process.wait()
+        deadline = time.monotonic() + 5
+        while any(map(is_running, children)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(map(is_running, children)), "a layout process outlived its build"
+    finally:
+        for child in filter(is_running, children):
+            os.kill(child, signal.SIGKILL)
     assert {path: path.read_bytes() for path in old} == old
     # The next run removes what the killed one left, and builds.
     code, output = run_cli(project, "build", "-q", str(project.issue))
