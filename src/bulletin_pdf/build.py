@@ -134,6 +134,11 @@ def prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     Only a manifest too broken to read stops early; otherwise the articles that load
     are checked (fonts, photos, tables) beside the problems of those that do not.
     """
+    with system_refusals_as_problems():  # an unreadable file is the user's to fix, not a bug
+        return _prepare(options, say)
+
+
+def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     project = find_project(options.issue)
     say("读取期刊清单…")
     problems = Problems()
@@ -362,7 +367,7 @@ def _output_path(project: Project, issue: Issue, profile: Profile, options: Buil
 def _output_problems(outputs: dict[str, Path], options: BuildOptions) -> list[Problem]:
     """Where the outputs go must take files: found before anything is laid out."""
     problems = []
-    elsewhere = "用 -o 指定另一个文件" if options.output is None else "在 -o 后写另一个文件"
+    elsewhere = "用 -o 指定另一个输出文件"
     targets = [target for output in outputs.values() for target in _targets(output, options)]
     for target in targets:
         if target.is_dir():

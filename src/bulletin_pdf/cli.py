@@ -17,6 +17,7 @@ import pikepdf
 from . import __version__
 from .build import BuildOptions, build, find_project, prepare
 from .errors import BulletinError, Problem, Problems, display_path
+from .files import system_refusals_as_problems
 from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
 from .layout import PROFILE_NAMES, load_layout, render_html
@@ -101,7 +102,8 @@ def command_lint(args: argparse.Namespace) -> int:
     results = []
     for path in paths:  # every unreadable article is reported, not only the first
         try:
-            results.append(lint_file(path, rules))
+            with system_refusals_as_problems():
+                results.append(lint_file(path, rules))
         except BulletinError as error:
             problems.extend(error.problems)
     for result in results:
