@@ -120,7 +120,7 @@ class Made:
 
     profile: str
     path: Path
-    up_to_date: bool = False
+    unchanged: bool = False  # up to date: not rebuilt
     pages: int = 0
     pdfx: str | None = None
     notes: tuple[str, ...] = ()  # what the build did that the editor should know
@@ -184,7 +184,7 @@ def build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:
                    for profile in prepared.profiles}
         stale = [profile for profile in prepared.profiles if options.force or not up_to_date(
             cache, prepared.outputs[profile.name], digests[profile.name])]
-        made = {profile.name: Made(profile.name, prepared.outputs[profile.name], up_to_date=True)
+        made = {profile.name: Made(profile.name, prepared.outputs[profile.name], unchanged=True)
                 for profile in prepared.profiles if profile not in stale}
         if stale:
             _warm_photos(prepared, stale, say)
@@ -273,7 +273,7 @@ def _render_html(prepared: Prepared, profiles: list[Profile]) -> dict[str, HtmlD
                  for profile in profiles}
     if problems:
         raise BulletinError(dict.fromkeys(problems))
-    return documents  # type: ignore[return-value]
+    return {name: document for name, document in documents.items() if document is not None}
 
 
 def _warm_photos(prepared: Prepared, profiles: list[Profile], say: Callable[[str], None]) -> None:

@@ -46,7 +46,7 @@ def command_build(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL
     for output in made:
         shown = display_path(output.path)
-        if output.up_to_date:
+        if output.unchanged:
             print(f"未改动，跳过 {shown}（{output.profile}；--force 可强制重排）")
             continue
         kind = f"{output.profile}，{output.pdfx}" if output.pdfx else output.profile
