@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
 from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
 from pdfread import read_pages, squash
 
 from bulletin_pdf.cli import main
-from bulletin_pdf.lint import lint_file, write_fix
+from bulletin_pdf.errors import BulletinError
+from bulletin_pdf.lint import lint_file, write_fixes
 from bulletin_pdf.normalize import RULES
 
 PASTED = ("---\ntitle: '案例教学: \"莫德纳\"速度何以可能?'\nauthors: [张 炜]\n---\n\n"
@@ -62,7 +64,8 @@ def test_fix_leaves_a_file_changed_since_it_was_read(project):
     path = project.write("articles/b.md", PASTED)
     result = lint_file(path, frozenset(RULES))
     path.write_text(PASTED + "\n编辑同时在改。\n", encoding="utf-8")
-    assert not write_fix(result)
+    with pytest.raises(BulletinError, match="检查后文件又被改动过"):
+        write_fixes([result])
     assert path.read_text(encoding="utf-8").endswith("编辑同时在改。\n")
 
 

@@ -142,6 +142,17 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
                   ) -> tuple[SectionArticles, ...]:
     """Load every article of the issue, collecting all problems before raising."""
     problems = Problems()
+    loaded = load_articles_collecting(issue, typography, problems)
+    problems.raise_if_any()
+    return loaded
+
+
+def load_articles_collecting(issue: Issue, typography: Typography, problems: Problems
+                             ) -> tuple[SectionArticles, ...]:
+    """The articles that load; the problems of the others go to `problems`.
+
+    So the checks that need articles (fonts, photos, tables) still run on the rest.
+    """
     loaded = []
     for section in issue.sections:
         articles = []
@@ -155,7 +166,6 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
                                     text_markup(photo.caption, typography))
                        for photo in section.photos)
         loaded.append(SectionArticles(section, tuple(articles), photos))
-    problems.raise_if_any()
     return tuple(loaded)
 
 

@@ -1,7 +1,8 @@
-"""The `bulletin-pdf` command: the only module that knows every stage.
+"""The `bulletin-pdf` command: its parser and a short runner per command.
 
-manifest → articles → fonts → layout (HTML) → pdf. Messages are in Chinese;
-user mistakes exit with 2, internal errors with 1.
+The pipeline itself is the `build` module (`prepare`, `build`), which takes
+typed options. Messages are in Chinese; user mistakes exit with 2, internal
+errors with 1.
 """
 
 from __future__ import annotations
@@ -10,133 +11,27 @@ import argparse
 import contextlib
 import os
 import sys
-import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
 
 from . import __version__
 from .argparse_zh import ArgumentParser, integer, number
-from .articles import SectionArticles, load_articles
-from .coverage import check_coverage
-from .errors import BulletinError, Problem, Problems, display_path
-from .fonts import FONTS_FILE, FontSet, RoleFont, load_fonts
-from .images import is_raster, warm_cache
-from .layout import PROFILE_NAMES, Layout, Profile, check_fit, check_font_roles, load_layout, render_html
-from .lint import count_by_rule, count_summary, lint_file, write_fix
-from .manifest import BINDING_NAMES, BINDINGS, Issue, load_issue
-from .pdf import harfbuzz_subset_available, replace_when_done, write_pdf
-from .postprocess import finish_print
+from .build import BuildOptions, build, find_project, prepare
+from .errors import BulletinError, Problems, display_path
+from .files import system_refusals_as_problems
+from .fonts import FONTS_FILE, RoleFont, load_fonts
+from .forked import ChildDied
+from .layout import PROFILE_NAMES, load_layout, render_html
+from .lint import count_by_rule, count_summary, lint_file, write_fixes
+from .manifest import BINDINGS, load_issue
+from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
-from .resolution import CoarsePhotos, check_photo_resolution
-from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
 EXIT_BROKEN_PIPE = 128 + 13  # as for any program whose reader stopped reading (SIGPIPE)
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Project:
-    """The folder holding `layouts/` and `fonts/`, found upwards from the issue."""
-
-    root: Path
-
-    @property
-    def layouts(self) -> Path:
-        return self.root / "layouts"
-
-    @property
-    def fonts(self) -> Path:
-        return self.root / "fonts"
-
-    @property
-    def build(self) -> Path:
-        return self.root / "build"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / ".cache"
-
-
-def find_project(issue_folder: Path) -> Project:
-    for folder in (issue_folder.resolve(), *issue_folder.resolve().parents):
-        if (folder / "layouts").is_dir() and (folder / "fonts" / FONTS_FILE).is_file():
-            return Project(folder)
-    raise BulletinError([Problem(
-        "找不到项目根目录：期刊文件夹的上级目录中应有 layouts/ 和 fonts/fonts.yaml", issue_folder)])
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything a build needs before WeasyPrint, validated."""
-
-    project: Project
-    issue: Issue
-    sections: tuple[SectionArticles, ...]
-    fonts: FontSet
-    layout: Layout
-    profile_names: tuple[str, ...]  # the outputs to make
-    photos: CoarsePhotos  # too coarse for print (errors) or for screen
-
-
-def prepare(issue_folder: Path, say: Callable[[str], None], profile: str | None = None,
-            print_photos_fatal: bool = True) -> Prepared:
-    """Every stage short of WeasyPrint; `check` stops here.
-
-    `profile`: "screen", "print", "all", or None for the layout's default outputs.
-    `print_photos_fatal`: photos too coarse for print stop here; otherwise only the print
-    output fails on them (a build still makes the screen PDF).
-    """
-    project = find_project(issue_folder)
-    say("读取期刊清单…")
-    issue = load_issue(issue_folder)
-    article_count = sum(len(section.articles) for section in issue.sections)
-    say(f"读取 {len(issue.sections)} 个栏目、{article_count} 篇文章…")
-    # Layout, fonts and articles do not depend on each other: report all their problems at once.
-    problems = Problems()
-    layout = _collecting(problems, load_layout, project.layouts, issue)
-    fonts = _collecting(problems, load_fonts, project.fonts)
-    typography = Typography.merged(layout.typography if layout else None, issue.typography)
-    sections = _collecting(problems, load_articles, issue, typography)
-    for warning in fonts.warnings if fonts else ():
-        print(f"警告：{warning}", file=sys.stderr)
-    names = _profile_names(profile, layout) if layout else ()
-    photos = CoarsePhotos()
-    if layout and sections is not None:
-        say("检查照片按版面上的尺寸是否够清晰…")
-        photos = check_photo_resolution(issue, sections, layout,
-                                        [layout.profiles[name] for name in names])
-    if layout and fonts:
-        _collecting(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE)
-        if sections is not None and not problems:
-            say("检查每个字在字体中是否都有…")
-            _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
-                        project.cache)
-            _collecting(problems, check_fit, issue, sections, fonts, layout)
-    if print_photos_fatal:  # after the checks they do not stop, so all are reported at once
-        problems.extend(photos.errors)
-    problems.raise_if_any()
-    return Prepared(project, issue, sections, fonts, layout, names, photos)
-
-
-def _profile_names(choice: str | None, layout: Layout) -> tuple[str, ...]:
-    if choice == "all":
-        return PROFILE_NAMES
-    return (choice,) if choice else layout.default_profiles
-
-
-def _collecting(problems: Problems, stage: Callable[..., T], *args: Any) -> T | None:
-    try:
-        return stage(*args)
-    except BulletinError as error:
-        problems.extend(error.problems)
-        return None
 
 
 def command_build(args: argparse.Namespace) -> int:
@@ -144,161 +39,28 @@ def command_build(args: argparse.Namespace) -> int:
     if not harfbuzz_subset_available():
         print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
               "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
-    # Photos too coarse for screen are reported by the layout itself, at their measured size.
-    prepared = prepare(args.issue, say, args.profile, print_photos_fatal=False)
-    names = prepared.profile_names
-
-    profiles = [_override(prepared.layout.profiles[name], args) for name in names]
-
-    def build(profile: Profile) -> None:
-        build_profile(prepared, profile, _output_path(prepared, profile, args.output, names), args,
-                      _progress(args.quiet, profile.name))
-
-    printing = next((profile for profile in profiles if profile.is_print), None)
-    photos = [path for path in _photos(prepared) if is_raster(path)]
-    if photos:
-        say(f"准备 {len(photos)} 张照片（印刷版转为四色、屏幕版缩小；处理过的不再重复）…")
-        warm_cache(photos, printing.icc_profile if printing else None,
-                   any(not profile.is_print for profile in profiles),
-                   prepared.project.cache / "images", os.cpu_count() or 2)
-    if len(names) > 1 and _can_fork():
-        # Screen and print are independent: lay them out on two cores at once.
-        return _in_parallel([lambda profile=profile: build(profile) for profile in profiles])
-    for profile in profiles:
-        build(profile)
-    return 0
-
-
-def _photos(prepared: Prepared) -> list[Path]:
-    paths = [path for entry in prepared.sections for article in entry.articles
-             for path in article.images]
-    paths += [prepared.issue.folder / photo.file for entry in prepared.sections
-              for photo in entry.photos]
-    return list(dict.fromkeys(paths))
-
-
-def _can_fork() -> bool:
-    """Fork only when output goes to real files (not to a test's captured streams)."""
+    options = BuildOptions(args.issue, args.output, args.profile, args.pdfx, args.icc_profile,
+                           args.keep_html, args.strict, args.force)
     try:
-        sys.stdout.fileno()
-        sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return False
-    return hasattr(os, "fork")
-
-
-def _in_parallel(jobs: list[Callable[[], None]]) -> int:
-    """Run all but the first job in forked children; the worst exit code wins."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    children = []
-    for job in jobs[1:]:
-        pid = os.fork()
-        if pid == 0:
-            code = _exit_code_of(job)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
-        children.append(pid)
-    code = _exit_code_of(jobs[0])
-    for pid in children:
-        status = os.waitpid(pid, 0)[1]
-        code = max(code, os.waitstatus_to_exitcode(status))
-    return code
-
-
-def _exit_code_of(job: Callable[[], None]) -> int:
-    try:
-        job()
-    except BulletinError as error:
-        _print_problems(error)
-        return EXIT_PROBLEMS
-    except Exception as error:  # a bug: report it like main() does
-        _print_internal_error(error, debug=False)
+        made = build(options, say)
+    except ChildDied as error:  # the OOM killer, or someone, ended a layout process
+        print(f"构建失败：{error}（可能是内存不足或被手动终止）；未写入任何文件，原有文件不变",
+              file=sys.stderr)
         return EXIT_INTERNAL
+    for output in made:
+        shown = display_path(output.path)
+        if output.unchanged:
+            print(f"未改动，跳过 {shown}（{PROFILE_LABELS[output.profile]}；--force 可强制重排）")
+            continue
+        kind = PROFILE_LABELS[output.profile] + (f"，{output.pdfx}" if output.pdfx else "")
+        print(f"已写入 {shown}（{kind}）：{output.pages} 页，"
+              f"{_human_size(output.path.stat().st_size)}，用时 {output.seconds:.1f} 秒"
+              + "".join(f"；{note}" for note in output.notes))
     return 0
-
-
-def _override(profile: Profile, args: argparse.Namespace) -> Profile:
-    """Command-line choices win over the layout's for the print profile."""
-    if not profile.is_print:
-        return profile
-    changes: dict[str, Any] = {}
-    if args.pdfx:
-        changes["pdfx"] = args.pdfx
-    if args.icc_profile:
-        if not args.icc_profile.is_file():
-            raise BulletinError([Problem("ICC 输出特性文件不存在", args.icc_profile)])
-        changes["icc_profile"] = args.icc_profile.resolve()
-        changes["output_condition"] = args.icc_profile.stem
-    return replace(profile, **changes)
-
-
-def _output_path(prepared: Prepared, profile: Profile, output: Path | None,
-                 names: tuple[str, ...]) -> Path:
-    """`build/<issue>.pdf` for screen, `build/<issue>-print.pdf` for print.
-
-    With `-o`, a single profile writes exactly there; with both, print adds `-print`.
-    """
-    if output is None:
-        output = prepared.project.build / f"{prepared.issue.slug}.pdf"
-    elif len(names) == 1:
-        return output
-    return output.with_name(f"{output.stem}-print.pdf") if profile.is_print else output
-
-
-def build_profile(prepared: Prepared, profile: Profile, output: Path, args: argparse.Namespace,
-                  say: Callable[[str], None]) -> None:
-    """Render, finish and preflight one profile; the PDF appears only if all of it passes."""
-    if profile.is_print and prepared.photos.errors:
-        raise BulletinError(prepared.photos.errors)
-    started = time.perf_counter()
-    issue = prepared.issue
-    cache = prepared.project.cache
-    digest = build_digest(issue.folder, prepared.layout.folder, prepared.project.fonts,
-                          prepared.fonts, profile)
-    if not args.force and up_to_date(cache, output, digest):
-        print(f"未改动，跳过 {display_path(output)}（{PROFILE_LABELS[profile.name]}；--force 可强制重排）")
-        return
-    document = render_html(issue, prepared.sections, prepared.fonts, prepared.layout, profile)
-    if args.keep_html:
-        html_path = output.with_suffix(".html")
-        html_path.parent.mkdir(parents=True, exist_ok=True)
-        html_path.write_text(document.html, encoding="utf-8")
-        say(f"已写入 {display_path(html_path)}")
-    with replace_when_done(output) as temporary:
-        result = write_pdf(document, temporary, profile, prepared.project.cache, say, args.strict)
-        for warning in result.warnings:
-            print(f"排版警告：{warning}", file=sys.stderr)
-        notes = []
-        if profile.is_print:
-            say("交付印刷前的处理：出血、裁切线、色彩标准、补空白页…")
-            finish = finish_print(temporary, profile, issue.binding,
-                                  keep_last_page_last=issue.colophon is not None)
-            if finish.blank_pages_added:
-                where = "版记前" if issue.colophon else "末尾"
-                notes.append(f"为{BINDING_NAMES[issue.binding]}在{where}补了 "
-                             f"{finish.blank_pages_added} 个空白页")
-        say("检查成品：字体、缺字、图片、页面…")
-        report = preflight(temporary, profile.name,
-                           binding=issue.binding if profile.is_print else None,
-                           bleed_mm=profile.bleed_mm if profile.is_print else None,
-                           min_image_dpi=profile.minimum_dpi)
-        for finding in report.warnings:
-            print(f"预检{finding}", file=sys.stderr)
-        if report.errors:
-            raise BulletinError([Problem(f"预检未通过：{finding}", output)
-                                 for finding in report.errors])
-    record(cache, output, digest)
-    kind = PROFILE_LABELS[profile.name] + (f"，{report.pdfx}" if report.pdfx else "")
-    elapsed = time.perf_counter() - started
-    print(f"已写入 {display_path(output)}（{kind}）：{report.pages} 页，"
-          f"{_human_size(output.stat().st_size)}，用时 {elapsed:.1f} 秒"
-          + "".join(f"；{note}" for note in notes))
 
 
 def command_check(args: argparse.Namespace) -> int:
-    prepared = prepare(args.issue, _progress(args.quiet), args.profile)
+    prepared = prepare(BuildOptions(args.issue, profile=args.profile), _progress(args.quiet))
     for profile in prepared.layout.profiles.values():  # the templates render for every profile
         render_html(prepared.issue, prepared.sections, prepared.fonts, prepared.layout, profile)
     for warning in prepared.photos.warnings:
@@ -340,21 +102,25 @@ def command_lint(args: argparse.Namespace) -> int:
     layout = load_layout(project.layouts, issue)
     rules = Typography.merged(layout.typography, issue.typography).rules
     paths = dict.fromkeys(ref.path for section in issue.sections for ref in section.articles)
-    results = [lint_file(path, rules) for path in paths]
+    problems = Problems()
+    results = []
+    for path in paths:  # every unreadable article is reported, not only the first
+        try:
+            with system_refusals_as_problems():
+                results.append(lint_file(path, rules))
+        except BulletinError as error:
+            problems.extend(error.problems)
     for result in results:
         shown = display_path(result.path)
         for entry in result.entries:
             print(entry.format(shown))
+    problems.raise_if_any()  # an unreadable article: --fix writes nothing
     counts = count_by_rule(results)
     unfixable = sum(not entry.automatic for result in results for entry in result.entries)
     summary = count_summary(counts)
     if args.fix:
-        fixed = [result for result in results if result.fixable and write_fix(result)]
-        changed = [display_path(r.path) for r in results if r.fixable and r not in fixed]
+        fixed = write_fixes(results)  # all or none
         print(f"已修改 {len(fixed)} 个文件，共 {counts.total()} 处：{summary}")
-        if changed:
-            print(f"以下文件在检查后被改动，未写入，请重新运行：{'、'.join(changed)}", file=sys.stderr)
-            return 1
     else:
         print(f"共 {counts.total()} 处可自动修正：{summary}"
               + ("；用 --fix 写回文件" if counts else ""))
@@ -374,13 +140,11 @@ def command_preflight(args: argparse.Namespace) -> int:
     return 1 if report.errors else 0
 
 
-def _progress(quiet: bool, output: str | None = None) -> Callable[[str], None]:
-    """Progress on stderr; `output` ("screen" or "print") is named, as both are made at once."""
-    prefix = f"{PROFILE_LABELS[output]}：" if output else ""
-
+def _progress(quiet: bool) -> Callable[[str], None]:
+    """Progress on stderr (each output's steps are named by the build)."""
     def say(message: str) -> None:
         if not quiet:
-            print(prefix + message, file=sys.stderr, flush=True)
+            print(message, file=sys.stderr, flush=True)
     return say
 
 

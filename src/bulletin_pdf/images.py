@@ -27,6 +27,8 @@ from xml.etree import ElementTree
 
 from PIL import Image, ImageCms, ImageOps
 
+from .forked import die_with_parent
+
 RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
 IMAGE_SUFFIXES = (*RASTER_SUFFIXES, ".svg")
 # Bump when a conversion changes, so old cache entries are not reused.
@@ -83,7 +85,8 @@ def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache:
     if not jobs:
         return
     context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         for future in [pool.submit(function, *arguments) for function, *arguments in jobs]:
             future.result()
 

@@ -19,6 +19,7 @@ from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
+from .icc import output_profile_problem
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
@@ -203,6 +204,8 @@ def _profiles(document: YamlDocument, values: dict, folder: Path, problems: Prob
             f"找不到 CMYK 输出特性文件（ICC）：已尝试 {'、'.join(printing['icc_profiles'] or ())}。"
             "请安装 libgs-common（apt-get install libgs-common）或配置印刷厂提供的 ICC 文件",
             ("profiles", "print", "icc_profiles")))
+    elif reason := output_profile_problem(folder / icc):  # before layout, not mid-build
+        problems.report(document.problem(f"{icc}：{reason}", ("profiles", "print", "icc_profiles")))
     return {
         "screen": Profile("screen", screen["stylesheet"], image_dpi=screen["image_dpi"]),
         "print": Profile(

@@ -145,6 +145,18 @@ class Issue:
 
 def load_issue(folder: Path) -> Issue:
     """Read and validate an issue folder's manifest; raise every problem found."""
+    problems = Problems()
+    issue = load_issue_collecting(folder, problems)
+    problems.raise_if_any()
+    return issue
+
+
+def load_issue_collecting(folder: Path, files: Problems) -> Issue:
+    """The issue, unless its manifest itself is broken (then raise).
+
+    Problems with the files it lists (missing, duplicated or unreadable articles and
+    photos) go to `files`, those entries left out, so the other checks still run.
+    """
     folder = folder.resolve()
     manifest = folder / MANIFEST_NAME
     if not folder.is_dir():
@@ -156,10 +168,13 @@ def load_issue(folder: Path) -> Issue:
     values = validate(document, ISSUE_SCHEMA, problems)
     if values is None:
         problems.raise_if_any()
-    sections = _sections(document, values["sections"] or [], folder, problems)
+    listed = Problems()
+    sections = _sections(document, values["sections"] or [], folder, listed)
     if values["sections"] is not None and not values["sections"]:
         problems.report(document.problem("至少需要一个栏目", ("sections",)))
-    problems.raise_if_any()
+    if problems:
+        raise BulletinError([*problems, *listed])
+    files.extend(listed)
     return Issue(
         folder=folder,
         manifest=manifest,

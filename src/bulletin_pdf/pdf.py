@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import ctypes.util
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -154,25 +152,6 @@ def _pdf_options(profile: Profile) -> dict:
         return {"pdf_variant": PDFX_VARIANTS[profile.pdfx or "4"]}
     # Screen: downsample and recompress images, the file travels by e-mail.
     return {"dpi": profile.image_dpi, "optimize_images": True, "jpeg_quality": 85}
-
-
-@contextmanager
-def replace_when_done(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, renamed over it only if the block succeeds.
-
-    A failed build therefore never leaves a broken PDF where a good one was.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 class _ListHandler(logging.Handler):
