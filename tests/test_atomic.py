@@ -395,13 +395,15 @@ def test_every_problem_that_can_be_known_is_reported_in_one_run(project, capsys,
     bad_icc.write_text("x", encoding="utf-8")
     assert project.build("--profile", "all", "--icc-profile", str(bad_icc)) == 2
     error = capsys.readouterr().err
-    for expected in ("issue.yaml:16：sections[1].articles[1]：文章文件 “articles/missing.md” 不存在",
-                     "articles/b.md:2：title：应为文字",
+    for expected in ("issue.yaml:16：sections[1].articles[1]（第 2 个栏目的第 2 篇文章）："
+                     "文章文件 “articles/missing.md” 不存在",
+                     "articles/b.md:2：title：应为文字，而不是 列表 [1]",
                      "articles/a.md:15：第 4 列的字符 “\ue000”（U+E000）",
                      "图片 “articles/small.jpg”（440×300 像素）",
                      "articles/a.md:19：表格有 80 列，太宽",
                      "bad.icc：--icc-profile：不是 ICC 特性文件"):
         assert expected in error
+    assert "缺少必填的键 “title”" not in error  # it is given, only wrong
     assert not project.pdf.parent.exists()
 
 

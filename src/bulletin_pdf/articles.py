@@ -256,7 +256,8 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     problems, meta, parts, tokens = article.problems, article.meta, article.parts, article.tokens
     if meta is None:
         problems.raise_if_any()
-    if meta["title"] is None and not section.untitled_articles:
+    given = isinstance(parts.front_matter.data, dict) and "title" in parts.front_matter.data
+    if meta["title"] is None and not given and not section.untitled_articles:
         problems.report(parts.front_matter.problem("缺少必填的键 “title”（文章标题）", ("title",)))
     for token, reference, is_image in _references(tokens):
         line = parts.body_first_line + token.map[0] if token.map else None
