@@ -33,8 +33,8 @@ def test_yaml_syntax_error_names_file_and_line(project, capsys):
 def test_unknown_key_is_reported_with_its_path_and_a_suggestion(project, capsys):
     project.write("issue.yaml", MINIMAL_MANIFEST.replace("  - title: 简讯", "  - titel: 简讯"))
     error = failed_build(project, capsys)
-    assert "issue.yaml:7：sections[0].titel：未知的键 “titel”，是否想写 “title”？" in error
-    assert "sections[0].title：缺少必填的键 “title”" in error
+    assert "issue.yaml:7：sections[0].titel（第 1 个栏目）：未知的键 “titel”，是否想写 “title”？" in error
+    assert "sections[0].title（第 1 个栏目）：缺少必填的键 “title”" in error
 
 
 def test_wrong_type_names_the_key(project, capsys):
@@ -58,20 +58,22 @@ def test_invalid_date(project, capsys):
 def test_missing_article_file(project, capsys):
     (project.issue / "articles" / "b.md").unlink()
     error = failed_build(project, capsys)
-    assert "issue.yaml:10：sections[0].articles[1]：文章文件 “articles/b.md” 不存在" in error
+    assert ("issue.yaml:10：sections[0].articles[1]（第 1 个栏目的第 2 篇文章）："
+            "文章文件 “articles/b.md” 不存在\n") in error
 
 
 def test_duplicated_article(project, capsys):
     project.write("issue.yaml", MINIMAL_MANIFEST.replace("articles/c.md", "articles/a.md"))
     error = failed_build(project, capsys)
-    assert "sections[1].articles[0]：文章 “articles/a.md” 重复列出（已见于 sections[0].articles[0]）" \
-        in error
+    assert ("sections[1].articles[0]（第 2 个栏目的第 1 篇文章）：文章 “articles/a.md” 重复列出："
+            "已见于 sections[0].articles[0]（第 1 个栏目的第 1 篇文章）") in error
 
 
 def test_article_path_outside_the_issue(project, capsys):
     project.write("issue.yaml", MINIMAL_MANIFEST.replace("articles/c.md", "../../fonts/fonts.yaml"))
     error = failed_build(project, capsys)
-    assert "sections[1].articles[0]：文章路径 “../../fonts/fonts.yaml” 须在期刊文件夹之内" in error
+    assert ("sections[1].articles[0]（第 2 个栏目的第 1 篇文章）：文章文件 “../../fonts/fonts.yaml” "
+            "在期刊文件夹之外") in error
 
 
 def test_article_without_front_matter(project, capsys):
@@ -108,16 +110,16 @@ def test_every_problem_of_a_run_is_reported_together(project, capsys):
 
 
 @pytest.mark.parametrize(("reference", "message"), [
-    ("![图](https://example.com/a.jpg)", "引用了网络地址 “https://example.com/a.jpg”"),
-    ("![图](ftp://example.com/a.jpg)", "引用了网络地址 “ftp://example.com/a.jpg”"),
+    ("![图](https://example.com/a.jpg)", "图片 “https://example.com/a.jpg” 是网络地址"),
+    ("![图](ftp://example.com/a.jpg)", "图片 “ftp://example.com/a.jpg” 是网络地址"),
     ("[网站](http://example.com)", "引用了网络地址 “http://example.com”"),
-    ("![图](file:///etc/passwd)", "引用了 file: 地址 “file:///etc/passwd”"),
-    ("![图](/etc/hosts)", "引用了绝对路径或其他地址 “/etc/hosts”"),
+    ("![图](file:///etc/passwd)", "图片 “file:///etc/passwd” 是 file: 地址"),
+    ("![图](/etc/hosts)", "图片 “/etc/hosts” 是绝对路径"),
     ("[点我](javascript:alert(1))", "链接地址 “javascript:alert(1)” 不能使用"),
     # The `)` before Chinese text is not punctuation to normalise: the link is still checked.
     ("[点击这里](javascript:void(0))。", "链接地址 “javascript:void(0)” 不能使用"),
     ("[文件](b.md)", "链接 “b.md” 指向文件"),
-    ("![图](../../../fonts/fonts.yaml)", "引用 “../../../fonts/fonts.yaml” 指向期刊文件夹之外"),
+    ("![图](../../../fonts/fonts.yaml)", "图片 “../../../fonts/fonts.yaml” 在期刊文件夹之外"),
     ("![图](images/missing.jpg)", "图片 “images/missing.jpg” 不存在"),
 ])
 def test_references_outside_the_issue_are_refused(project, capsys, reference, message):

@@ -12,7 +12,7 @@ from bulletin_pdf.cli import main
 def test_build_reports_what_it_wrote(project, capsys):
     assert main(["build", str(project.issue), "--keep-html", "--profile", "screen"]) == 0
     captured = capsys.readouterr()
-    match = re.search(r"已写入 (\S+)（screen）：(\d+) 页，(\d+) KB，用时 [\d.]+ 秒", captured.out)
+    match = re.search(r"已写入 (\S+)（屏幕版）：(\d+) 页，(\d+) KB，用时 [\d.]+ 秒", captured.out)
     assert match, captured.out
     with pikepdf.open(project.pdf) as pdf:
         assert int(match.group(2)) == len(pdf.pages)
@@ -38,7 +38,7 @@ def test_output_option_chooses_the_file(project, tmp_path):
 def test_check_validates_without_writing(project, capsys):
     assert main(["check", "-q", str(project.issue)]) == 0
     out = capsys.readouterr().out
-    assert "检查通过" in out and "（screen、print）" in out  # the outputs a build would make
+    assert "检查通过" in out and "（屏幕版、印刷版）" in out  # the outputs a build would make
     # Which font each role uses: the licensed candidates are not installed here.
     assert "字体：body Noto Serif CJK SC；heading Noto Sans CJK SC；" in out
     assert "kai LXGW WenKai；fangsong 同 body" in out

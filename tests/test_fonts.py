@@ -203,7 +203,8 @@ def test_a_font_candidate_not_found_is_named_unless_marked_optional(project, cap
     lines = (project.root / "fonts" / "fonts.yaml").read_text(encoding="utf-8").splitlines()
     line = next(number for number, text in enumerate(lines, 1) if "Test Kai GB2312" in text)
     assert project.build("--force") == 0
-    assert (f"警告：fonts/fonts.yaml:{line}：roles.kai.fonts[0]：字体 “Test Kai GB2312” 未找到"
+    assert (f"警告：fonts/fonts.yaml:{line}：roles.kai.fonts[0]（第 1 个候选字体）："
+            "字体 “Test Kai GB2312” 未找到"
             "（未安装，也不在 fonts/ 中），已跳过。它若只是未安装时可以跳过的首选字体，请加 optional: true"
             in capsys.readouterr().err.replace(str(project.root) + "/", ""))
     replace_role(project, "kai", "      - family: Test Kai GB2312\n        optional: true\n"
@@ -212,8 +213,8 @@ def test_a_font_candidate_not_found_is_named_unless_marked_optional(project, cap
     assert project.build("--force") == 0
     error = capsys.readouterr().err
     assert "Test Kai GB2312" not in error
-    assert "roles.kai.fonts[1]：字体 “LXGW WenKia” 未找到（未安装，也不在 fonts/ 中），已跳过：" \
-           "是否想写 “LXGW WenKai”？" in error
+    assert ("roles.kai.fonts[1]（第 2 个候选字体）：字体 “LXGW WenKia” 未找到（未安装，也不在 fonts/ 中），"
+            "已跳过：是否想写 “LXGW WenKai”？") in error
 
 
 def test_fonts_command_lists_the_font_each_role_uses(project, capsys):

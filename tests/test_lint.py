@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
 from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
 from pdfread import read_pages, squash
 
 from bulletin_pdf.cli import main
-from bulletin_pdf.lint import lint_file, write_fix
+from bulletin_pdf.errors import BulletinError
+from bulletin_pdf.lint import lint_file, write_fixes
 from bulletin_pdf.normalize import RULES
 
 PASTED = ("---\ntitle: '案例教学: \"莫德纳\"速度何以可能?'\nauthors: [张 炜]\n---\n\n"
@@ -28,18 +30,18 @@ def test_lint_lists_each_change_with_file_line_column_rule(project, capsys):
         column = [m.start() for m in re.finditer(re.escape(needle), source[line - 1])][occurrence]
         assert f"issues/test/articles/b.md:{line}:{column + 1}  {rule}  {change}" in out
 
-    expect(2, ":", "punctuation", ": → ：", occurrence=1)  # not the key's colon
-    expect(2, '"', "quotes", '" → “')
-    expect(2, "?", "punctuation", "? → ？")
-    expect(6, ",", "punctuation", ", → ，")
-    expect(6, " ", "spaces", "␣ → （删除）")
-    expect(6, "...", "ellipsis", "... → ……")
-    expect(6, "!", "punctuation", "! → ！")
-    expect(8, " ", "latin_spaces", "␣ → （删除）")
-    expect(8, "ＡＩ", "fullwidth_alnum", "ＡＩ → AI")
-    expect(8, "--", "dashes", "-- → ——")
+    expect(2, ":", "标点", ": → ：", occurrence=1)  # not the key's colon
+    expect(2, '"', "引号", '" → “')
+    expect(2, "?", "标点", "? → ？")
+    expect(6, ",", "标点", ", → ，")
+    expect(6, " ", "空格", "␣ → （删除）")
+    expect(6, "...", "省略号", "... → ……")
+    expect(6, "!", "标点", "! → ！")
+    expect(8, " ", "中西文空格", "␣ → （删除）")
+    expect(8, "ＡＩ", "全角字母数字", "ＡＩ → AI")
+    expect(8, "--", "破折号", "-- → ——")
     assert not any(":3:" in line for line in lines)  # names are never touched
-    assert re.search(r"共 \d+ 处可自动修正：punctuation \d+", out)
+    assert re.search(r"共 \d+ 处可自动修正：标点 \d+", out)
 
 
 def test_fix_writes_back_what_the_build_prints(project, capsys):
@@ -62,7 +64,8 @@ def test_fix_leaves_a_file_changed_since_it_was_read(project):
     path = project.write("articles/b.md", PASTED)
     result = lint_file(path, frozenset(RULES))
     path.write_text(PASTED + "\n编辑同时在改。\n", encoding="utf-8")
-    assert not write_fix(result)
+    with pytest.raises(BulletinError, match="检查后文件又被改动过"):
+        write_fixes([result])
     assert path.read_text(encoding="utf-8").endswith("编辑同时在改。\n")
 
 
@@ -70,7 +73,7 @@ def test_unbalanced_quotes_need_a_person(project, capsys):
     project.write("articles/b.md", '---\ntitle: 甲\n---\n\n他说"好"然后"走了。\n')
     assert main(["lint", "--fix", str(project.issue)]) == 1
     captured = capsys.readouterr()
-    assert "articles/b.md:5:8  quotes  引号 \" 不成对（3 个），未自动替换，请人工核对" in captured.out
+    assert "articles/b.md:5:8  引号  引号 \" 不成对（3 个），未自动替换，请人工核对" in captured.out
     assert "另有 1 处须人工处理" in captured.err
 
 
@@ -79,8 +82,9 @@ def test_rules_are_switched_off_per_issue(project, capsys):
     project.write("articles/b.md", '---\ntitle: 乙\n---\n\n对标"四个区" 建设,好。\n')
     assert main(["lint", str(project.issue)]) == 1
     out = capsys.readouterr().out
-    assert "quotes" not in out.split("共")[0] and "spaces" not in out.split("共")[0]
-    assert "punctuation  , → ，" in out
+    listed = out.split("共")[0]
+    assert "引号" not in listed and "空格" not in listed
+    assert "标点  , → ，" in listed
     assert project.build() == 0
     text = squash("".join(page.body for page in read_pages(project.pdf)))
     assert '对标"四个区"建设，好。' in text  # squash removes the kept space
@@ -99,11 +103,11 @@ def test_edits_the_source_does_not_spell_out_are_left_to_a_person(project, capsy
     path = project.write("articles/b.md", source)
     assert main(["lint", "--fix", str(project.issue)]) == 1
     captured = capsys.readouterr()
-    by_hand = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义或实体）"
-    assert f"issues/test/articles/b.md:2  punctuation  : → ：{by_hand}" in captured.out
-    assert f"issues/test/articles/b.md:8:4  quotes  \" → “{by_hand}" in captured.out
-    assert "issues/test/articles/b.md:8:13  punctuation  , → ，\n" in captured.out
-    assert f"issues/test/articles/b.md:2  spaces  ␣ → （删除）{by_hand}" in captured.out
+    by_hand = "（须手工修改：源文件中此处的写法与印出的文字不同，如转义、实体或分行写的 YAML 值）"
+    assert f"issues/test/articles/b.md:2  标点  : → ：{by_hand}" in captured.out
+    assert f"issues/test/articles/b.md:8:4  引号  \" → “{by_hand}" in captured.out
+    assert "issues/test/articles/b.md:8:13  标点  , → ，\n" in captured.out
+    assert f"issues/test/articles/b.md:2  空格  ␣ → （删除）{by_hand}" in captured.out
     assert "已修改 1 个文件，共 1 处" in captured.out and "另有 4 处须人工处理" in captured.err
     assert path.read_text(encoding="utf-8") == source.replace("走了,", "走了，")
     assert project.build() == 0

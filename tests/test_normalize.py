@@ -182,6 +182,54 @@ def test_escapes_and_entities_are_normalised_but_left_to_a_person(tmp_path):
     assert not article.fixes and not article.problems  # escaped asterisks are no leftover
 
 
+@pytest.mark.parametrize("text", [
+    "他说：“Hello, world! This is a test.”然后走了。", "（Hello, world!）", "他问：“Why?”",
+    "“Wait...”他说", "“Wait--”他说", "使用了DeepSeek, Kimi等工具",
+])
+def test_a_run_of_latin_words_keeps_its_own_punctuation(text):
+    straight = text.replace("“", '"').replace("”", '"').replace("：", ":")
+    assert norm(straight) == text
+    assert norm(text) == text
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("他说“我用的是DeepSeek!”", "他说“我用的是DeepSeek！”"),
+    ("会上提到了AI, 大数据", "会上提到了AI，大数据"),
+    ("“好的...”他说", "“好的……”他说"),
+])
+def test_latin_words_in_a_chinese_sentence_take_its_punctuation(before, after):
+    assert norm(before) == after
+
+
+@pytest.mark.parametrize("text", [
+    "执笔：钱 堃 摄影：吴 𠮷", "（文/徐文震、赵丹阳 图/张 炜）", "正文。\n图：张 三 文：李 四",
+])
+def test_credit_lines_keep_the_spaces_of_their_names(text):
+    assert norm(text) == text
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("（执笔: 钱 堃 摄影: 吴 𠮷 ）", "（执笔：钱 堃 摄影：吴 𠮷）"),
+    ("他是 记者：张三 说明 情况", "他是记者：张三说明情况"),  # not a credit line: mid-sentence
+])
+def test_spaces_outside_names_in_credit_lines_go(before, after):
+    assert norm(before) == after
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("很有收获） .", "很有收获）。"), ("很有收获) .下一句", "很有收获）。下一句"),
+    ("很有收获 .", "很有收获。"), ("完成率达 100 %。", "完成率达100%。"),
+    ("50 ％的人", "50％的人"), ("增长 3.5 ‰，", "增长3.5‰，"),
+])
+def test_spaces_before_a_stop_and_a_percent_sign(before, after):
+    assert norm(before) == after
+
+
+@pytest.mark.parametrize("text", ["Hello world .", "Hello 100 % sure", "见 .NET 框架"])
+def test_latin_spaces_before_a_stop_or_percent_stay(text):
+    assert norm(text, "punctuation", "spaces") == text
+
+
 def test_rules_can_be_switched_off():
     text = '甲,乙 丙"丁"'
     assert norm(text, "quotes") == '甲,乙 丙“丁”'

@@ -183,10 +183,12 @@ def test_gallery_mistakes_are_reported_with_their_keys(project, capsys):
                   "  - title: 空栏目\n    kind: gallery\n")
     assert project.build() == 2
     error = capsys.readouterr().err
-    assert "sections[2].photos[0].file：图片 “gallery/missing.jpg” 不存在" in error
-    assert "sections[2].photos[1].file：图片 “../outside.jpg” 须在期刊文件夹之内" in error
-    assert "sections[2].photos[2].file：缺少必填的键 “file”" in error
-    assert "sections[3].photos：图片栏目（kind: gallery）须列出 photos" in error
+    assert ("sections[2].photos[0].file（第 3 个栏目的第 1 张照片）："
+            "图片 “gallery/missing.jpg” 不存在") in error
+    assert ("sections[2].photos[1].file（第 3 个栏目的第 2 张照片）："
+            "图片 “../outside.jpg” 在期刊文件夹之外") in error
+    assert "sections[2].photos[2].file（第 3 个栏目的第 3 张照片）：缺少必填的键 “file”" in error
+    assert "sections[3].photos（第 4 个栏目）：图片栏目（kind: gallery）须列出 photos" in error
 
 
 def test_gallery_is_a_section_of_the_contents_and_outline(photo_project):

@@ -212,7 +212,7 @@ def test_unreadable_pdf(tmp_path, capsys):
     path = tmp_path / "broken.pdf"
     path.write_bytes(b"not a pdf at all")
     assert main(["preflight", str(path)]) == 2
-    assert "无法读取 PDF" in capsys.readouterr().err
+    assert "不是 PDF 文件" in capsys.readouterr().err
 
 
 def test_inline_image_inside_a_form_is_measured_at_its_placed_size(tmp_path):
@@ -340,7 +340,7 @@ def test_image_data_that_contradicts_its_dictionary(tmp_path, capsys, data, dict
         messages = [f.message for f in preflight(path, profile).errors if f.rule == "images"]
         assert any(message in text for text in messages), messages
     assert main(["preflight", str(path)]) == 1
-    assert "错误 [images] 第 1 页 图片 Im1" in capsys.readouterr().out
+    assert "错误 [图片] 第 1 页 图片 Im1" in capsys.readouterr().out
 
 
 def test_broken_image_inside_a_form_and_broken_inline_image(tmp_path):
@@ -420,7 +420,7 @@ def test_text_outside_the_page_in_any_profile(tmp_path, capsys, content, side):
         assert [(f.page, f.message.split("：")[1]) for f in found] == [(1, side)]
         assert "部分或全部超出页面（MediaBox）" in found[0].message
     assert main(["preflight", str(path)]) == 1
-    assert "错误 [page-edge] 第 1 页" in capsys.readouterr().out
+    assert "错误 [超出页面] 第 1 页" in capsys.readouterr().out
     inside = make_pdf(tmp_path / "inside.pdf", b"BT /F1 12 Tf 100 400 Td (Inside) Tj ET",
                       helvetica_with_widths())
     assert not [f for f in preflight(inside).errors if f.rule == "page-edge"]
@@ -467,6 +467,6 @@ def test_a_build_whose_text_runs_off_the_page_fails(project, capsys):
     project.write("articles/b.md", "---\ntitle: 第二篇文章\n---\n\n" + "这一段文字很长，" * 10 + "\n")
     assert project.build() == 2
     error = capsys.readouterr().err
-    assert "build/test.pdf：预检未通过：错误 [page-edge] 第 4 页 有 " in error
+    assert "build/test.pdf：预检未通过：错误 [超出页面] 第 4 页 有 " in error
     assert "个字符部分或全部超出成品页面（TrimBox）：右侧" in error
     assert not project.pdf.exists()

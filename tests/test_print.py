@@ -238,17 +238,22 @@ def test_sample_issue_print_build_is_padded_for_saddle_stitching(sample_print_pd
         assert len(pdf.pages) % 4 == 0
 
 
-def test_low_resolution_photo_fails_the_print_build_only(project):
-    """Both profiles at once (in two processes): print refuses a 72 dpi photo, screen warns."""
+def test_low_resolution_photo_fails_the_whole_build(project):
+    """Both profiles at once: print refuses a 72 dpi photo, so neither PDF is written
+    (a build writes every requested output or none) and the old ones stay as they were."""
     photo = project.issue / "articles" / "images" / "small.jpg"
     photo.parent.mkdir(parents=True)
     Image.new("RGB", (440, 300), (90, 120, 160)).save(photo, dpi=(72, 72))
     project.write("articles/b.md", MINIMAL_ARTICLES["b.md"] + "\n![小图](images/small.jpg)\n")
+    project.pdf.parent.mkdir()
+    old = {path: f"%PDF-1.7 {path.name} from an earlier build".encode()
+           for path in (project.pdf, project.print_pdf)}
+    for path, content in old.items():
+        path.write_bytes(content)
     result = subprocess.run([sys.executable, "-m", "bulletin_pdf", "build", str(project.issue)],
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert "图片 “articles/images/small.jpg”（440×300 像素）" in result.stderr
     assert "印刷至少需要 300 dpi" in result.stderr
-    assert "屏幕至少需要 150 dpi" in result.stderr  # the screen PDF is built, with a warning
-    assert project.pdf.is_file() and not project.print_pdf.exists()
-    assert not list(project.pdf.parent.glob(".*.tmp"))
+    assert {path: path.read_bytes() for path in old} == old
+    assert sorted(path.name for path in project.pdf.parent.iterdir()) == ["test-print.pdf", "test.pdf"]

@@ -82,7 +82,7 @@ def test_a_gallery_photo_names_its_manifest_entry(project, capsys):
     line = manifest.splitlines().index("      - file: gallery/low.jpg") + 1
     assert check(project) == 2
     error = capsys.readouterr().err
-    assert (f"issues/test/issue.yaml:{line}：sections[2].photos[1]："
+    assert (f"issues/test/issue.yaml:{line}：sections[2].photos[1]（第 3 个栏目的第 2 张照片）："
             "图片 “gallery/low.jpg”（640×427 像素）") in error
     assert "请在 issue.yaml 中把该栏目改为每行 3 张（columns: 3），或换用更大的原图" in error
     assert "fine.jpg" not in error

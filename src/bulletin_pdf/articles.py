@@ -39,7 +39,8 @@ from .markdown_text import (
     source_positions_plugin,
     write_back,
 )
-from .schema import Field, Schema, text, text_list, validate
+from .references import FileKind, file_problem
+from .schema import Field, Schema, name_list, text, validate
 from .sourcetext import (
     Change,
     Fix,
@@ -59,13 +60,14 @@ from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matt
 NORMALISED_KEYS = {"title": "title", "subtitle": "subtitle", "toc_title": "toc_title",
                    "byline": "byline"}
 NAME_KEYS = ("authors", "photographers")  # printed in the byline and the 目录
+ARTICLE_IMAGE = FileKind("图片", "文章所在文件夹", "images/photo.jpg")
 
 FRONT_MATTER_SCHEMA: Schema = {
     "title": Field(text),
     "subtitle": Field(text),
     "toc_title": Field(text),  # shorter title for the 目录, when the printed one is long
-    "authors": Field(text_list, default=()),
-    "photographers": Field(text_list, default=()),
+    "authors": Field(name_list, default=()),
+    "photographers": Field(name_list, default=()),
     "byline": Field(text),  # free signature, replaces the one built from authors/photographers
 }
 
@@ -140,6 +142,17 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
                   ) -> tuple[SectionArticles, ...]:
     """Load every article of the issue, collecting all problems before raising."""
     problems = Problems()
+    loaded = load_articles_collecting(issue, typography, problems)
+    problems.raise_if_any()
+    return loaded
+
+
+def load_articles_collecting(issue: Issue, typography: Typography, problems: Problems
+                             ) -> tuple[SectionArticles, ...]:
+    """The articles that load; the problems of the others go to `problems`.
+
+    So the checks that need articles (fonts, photos, tables) still run on the rest.
+    """
     loaded = []
     for section in issue.sections:
         articles = []
@@ -153,7 +166,6 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
                                     text_markup(photo.caption, typography))
                        for photo in section.photos)
         loaded.append(SectionArticles(section, tuple(articles), photos))
-    problems.raise_if_any()
     return tuple(loaded)
 
 
@@ -244,7 +256,8 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     problems, meta, parts, tokens = article.problems, article.meta, article.parts, article.tokens
     if meta is None:
         problems.raise_if_any()
-    if meta["title"] is None and not section.untitled_articles:
+    given = isinstance(parts.front_matter.data, dict) and "title" in parts.front_matter.data
+    if meta["title"] is None and not given and not section.untitled_articles:
         problems.report(parts.front_matter.problem("缺少必填的键 “title”（文章标题）", ("title",)))
     for token, reference, is_image in _references(tokens):
         line = parts.body_first_line + token.map[0] if token.map else None
@@ -357,25 +370,19 @@ def _check_reference(reference: str, is_image: bool, article: Path,
     parts = urlsplit(reference)
     if reference.startswith("#") or parts.scheme == "mailto":
         return None
+    if is_image:
+        # markdown-it percent-encodes the path (`开班.jpg`, `\`): show it as the editor wrote it.
+        shown, path = unquote(reference), unquote(parts.path)
+        if problem := file_problem(shown, article.parent, issue_folder, ARTICLE_IMAGE, path):
+            return problem
+        problem = image_problem((article.parent / path).resolve())
+        return f"图片 “{shown}” {problem}" if problem else None
     if parts.scheme in ("http", "https", "ftp"):
         return f"引用了网络地址 “{reference}”：简报只使用本期文件夹内的文件，网址请写成正文文字"
-    if not is_image and parts.scheme:
+    if parts.scheme:
         return (f"链接地址 “{reference}” 不能使用：PDF 中的链接只能是锚点（#…）或 mailto: 地址，"
                 "其他地址请写成正文文字")
-    if parts.scheme == "file":
-        return f"引用了 file: 地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
-    if parts.scheme or reference.startswith(("/", "\\")):
-        return f"引用了绝对路径或其他地址 “{reference}”：请改用相对于文章的路径，如 images/photo.jpg"
-    target = (article.parent / unquote(parts.path)).resolve()
-    if not target.is_relative_to(issue_folder):
-        return f"引用 “{reference}” 指向期刊文件夹之外：只能使用本期文件夹内的文件"
-    if not is_image:
-        return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
-    if not target.is_file():
-        return f"图片 “{reference}” 不存在"
-    if problem := image_problem(target):
-        return f"图片 “{reference}” {problem}"
-    return None
+    return f"链接 “{reference}” 指向文件：PDF 中的链接只能是锚点（#…）或 mailto: 地址"
 
 
 FIGURE_WIDTHS = ("full", "half", "third")
@@ -387,7 +394,7 @@ def _image_attributes_problem(token: Token) -> str | None:
     classes = str(token.attrGet("class") or "").split()
     if set(token.attrs) - allowed or any(name not in FIGURE_WIDTHS for name in classes):
         shown = "、".join(f"{{.{width}}}" for width in FIGURE_WIDTHS)
-        return f"图片 “{token.attrGet('src')}” 的属性只能是宽度：{shown}"
+        return f"图片 “{unquote(str(token.attrGet('src')))}” 的属性只能是宽度：{shown}"
     return None
 
 

@@ -16,8 +16,8 @@ font, since Pango would take a missing one from the next font of the stack
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import unicodedata
 from array import array
 from collections.abc import Iterator
@@ -29,6 +29,7 @@ from fontTools.ttLib import TTFont
 
 from .articles import SectionArticles
 from .errors import BulletinError, Problem, Problems
+from .files import write_atomically
 from .fonts import FontFile, FontSet, RoleFont
 from .manifest import Issue
 from .sourcetext import Place, PrintedText
@@ -147,10 +148,8 @@ def _cached_cmap(path: Path, index: int, cache_dir: Path | None) -> frozenset[in
     if cached.is_file():
         return frozenset(array("I", cached.read_bytes()))
     codes = _read_cmap(path, index)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cached.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(array("I", sorted(codes)).tobytes())
-    os.replace(temporary, cached)
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
+        write_atomically(cached, array("I", sorted(codes)).tobytes())
     return codes
 
 

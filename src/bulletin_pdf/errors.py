@@ -6,11 +6,20 @@ and raise them together, so an editor fixes a whole issue in one pass.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 KeyPath = tuple[str | int, ...]
+
+
+# What the items of a list are called, to count them in words: 第 2 篇文章.
+ITEM_NOUNS = {
+    "sections": "个栏目", "articles": "篇文章", "photos": "张照片", "masthead": "行报头",
+    "authors": "位作者", "photographers": "位摄影者", "fonts": "个候选字体",
+    "submit_to": "个单位", "copy_to": "个单位", "distribute_to": "个单位",
+}
 
 
 def format_key_path(path: KeyPath) -> str:
@@ -19,6 +28,18 @@ def format_key_path(path: KeyPath) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+def describe_key_path(path: KeyPath) -> str:
+    """`sections[3].articles[0]（第 4 个栏目的第 1 篇文章）`: the notation, and in words.
+
+    Indexes count from 0 in the notation; an office worker counts from 1.
+    """
+    counted = [f"第 {part + 1} {ITEM_NOUNS.get(str(parent), '项')}"
+               for parent, part in zip((None, *path)[:-1], path, strict=True)
+               if isinstance(part, int)]
+    words = f"（{'的'.join(counted)}）" if counted else ""
+    return format_key_path(path) + words
 
 
 @dataclass(frozen=True)
@@ -37,7 +58,7 @@ class Problem:
             if self.line is not None:
                 where += f":{self.line}"
         if self.key:
-            where += f"{'：' if where else ''}{format_key_path(self.key)}"
+            where += f"{'：' if where else ''}{describe_key_path(self.key)}"
         return f"{where}：{self.message}" if where else self.message
 
 
@@ -74,6 +95,12 @@ class Problems:
 
     def __iter__(self) -> Iterator[Problem]:
         return iter(self.items)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """`，是否想写 “title”？` with the option closest to `word`; "" when none is close."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f"，是否想写 “{close[0]}”？" if close else ""
 
 
 def display_path(path: Path) -> str:

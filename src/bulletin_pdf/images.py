@@ -29,6 +29,7 @@ from xml.etree import ElementTree
 from PIL import Image, ImageCms, ImageFile
 
 from .errors import BulletinError, Problem
+from .forked import die_with_parent
 
 # Pillow's own guard warns in English (DecompressionBombWarning) and refuses at a fixed
 # size; `photo_problem` applies the layout's limit before anything decodes a photo.
@@ -201,7 +202,8 @@ def warm_cache(paths: list[Path], icc_profile: Path | None, screen: bool, cache:
     if not jobs:
         return
     context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         running: dict[Future, tuple[int, Path]] = {}
         for memory, function, path, *arguments in sorted(jobs, key=lambda job: -job[0]):
             while running and sum(need for need, _ in running.values()) + memory > CONVERSION_MEMORY:

@@ -21,6 +21,7 @@ from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
+from .icc import output_profile_problem
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
@@ -163,7 +164,7 @@ def available_layouts(layouts_folder: Path) -> list[str]:
 def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     known = available_layouts(layouts_folder)
     if issue.layout not in known:  # a name, never a path: nothing is read outside layouts/
-        raise BulletinError([issue.document.problem(
+        raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” {_unknown_layout(layouts_folder, issue.layout)}；"
             f"可用版式：{'、'.join(known) or '无'}", ("layout",))])
     folder = (layouts_folder / issue.layout).resolve()
@@ -188,7 +189,7 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
                     PhotoSizes(**values["photo_sizes"]),
                     round(values["max_image_megapixels"] * 1_000_000))
     if issue.paper not in layout.papers:
-        raise BulletinError([issue.document.problem(
+        raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
             ("paper",))])
     return layout
@@ -230,6 +231,8 @@ def _profiles(document: YamlDocument, values: dict, folder: Path, problems: Prob
             f"找不到 CMYK 输出特性文件（ICC）：已尝试 {'、'.join(printing['icc_profiles'] or ())}。"
             "请安装 libgs-common（apt-get install libgs-common）或配置印刷厂提供的 ICC 文件",
             ("profiles", "print", "icc_profiles")))
+    elif reason := output_profile_problem(folder / icc):  # before layout, not mid-build
+        problems.report(document.problem(f"{icc}：{reason}", ("profiles", "print", "icc_profiles")))
     return {
         "screen": Profile("screen", screen["stylesheet"], image_dpi=screen["image_dpi"]),
         "print": Profile(

@@ -6,13 +6,16 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BulletinError, KeyPath, Problem, Problems, format_key_path
+from .errors import BulletinError, KeyPath, Problem, Problems, describe_key_path
 from .images import image_problem
+from .references import FileKind, file_problem
 from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
 from .typography import SETTINGS_SCHEMA
 from .yamlfile import YamlDocument, load_yaml_file
 
 MANIFEST_NAME = "issue.yaml"
+ARTICLE_FILE = FileKind("文章文件", "期刊文件夹", "articles/01.md")
+GALLERY_PHOTO = FileKind("图片", "期刊文件夹", "gallery/01.jpg")
 
 PHOTO_SCHEMA: Schema = {
     "file": Field(text, required=True),  # relative to the issue folder
@@ -43,6 +46,7 @@ COLOPHON_SCHEMA: Schema = {
 }
 
 BINDINGS = ("saddle", "perfect", "none")
+BINDING_NAMES = {"saddle": "骑马钉装订", "perfect": "胶装", "none": "不装订"}
 # A binding wants a page count that is a multiple of: saddle-stitched sheets carry 4 pages.
 PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}
 
@@ -133,9 +137,26 @@ class Issue:
         """The issue's folder name: names the output files (`build/<slug>.pdf`)."""
         return self.folder.name
 
+    def problem(self, message: str, key: KeyPath) -> Problem:
+        """A problem with one of the manifest's keys, at that key's line (for later stages)."""
+        line = self.document.line(key) if self.document else None
+        return Problem(message, self.manifest, line, key)
+
 
 def load_issue(folder: Path) -> Issue:
     """Read and validate an issue folder's manifest; raise every problem found."""
+    problems = Problems()
+    issue = load_issue_collecting(folder, problems)
+    problems.raise_if_any()
+    return issue
+
+
+def load_issue_collecting(folder: Path, files: Problems) -> Issue:
+    """The issue, unless its manifest itself is broken (then raise).
+
+    Problems with the files it lists (missing, duplicated or unreadable articles and
+    photos) go to `files`, those entries left out, so the other checks still run.
+    """
     folder = folder.resolve()
     manifest = folder / MANIFEST_NAME
     if not folder.is_dir():
@@ -147,10 +168,13 @@ def load_issue(folder: Path) -> Issue:
     values = validate(document, ISSUE_SCHEMA, problems)
     if values is None:
         problems.raise_if_any()
-    sections = _sections(document, values["sections"] or [], folder, problems)
+    listed = Problems()
+    sections = _sections(document, values["sections"] or [], folder, listed)
     if values["sections"] is not None and not values["sections"]:
         problems.report(document.problem("至少需要一个栏目", ("sections",)))
-    problems.raise_if_any()
+    if problems:
+        raise BulletinError([*problems, *listed])
+    files.extend(listed)
     return Issue(
         folder=folder,
         manifest=manifest,
@@ -235,14 +259,11 @@ def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: 
     photos = []
     for position, raw in enumerate(raw_photos):
         key = ("sections", index, "photos", position, "file")
-        path = (folder / raw["file"]).resolve() if raw["file"] else None
-        if path is None:
+        if raw["file"] is None:
             continue
-        if Path(raw["file"]).is_absolute() or not path.is_relative_to(folder):
-            problems.report(document.problem(f"图片 “{raw['file']}” 须在期刊文件夹之内", key))
-        elif not path.is_file():
-            problems.report(document.problem(f"图片 “{raw['file']}” 不存在", key))
-        elif problem := image_problem(path):
+        if problem := file_problem(raw["file"], folder, folder, GALLERY_PHOTO):
+            problems.report(document.problem(problem, key))
+        elif problem := image_problem(folder / raw["file"]):
             problems.report(document.problem(f"图片 “{raw['file']}” {problem}", key))
         else:
             photo_key = key[:-1]
@@ -253,13 +274,11 @@ def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: 
 
 def _check_article_path(ref: ArticleRef, name: str, folder: Path,
                         seen: dict[Path, KeyPath]) -> Problem | None:
-    if Path(name).is_absolute() or not ref.path.resolve().is_relative_to(folder):
-        return ref.problem(f"文章路径 “{name}” 须在期刊文件夹之内（写相对路径，如 articles/01.md）")
-    if not ref.path.is_file():
-        return ref.problem(f"文章文件 “{name}” 不存在")
+    if problem := file_problem(name, folder, folder, ARTICLE_FILE):
+        return ref.problem(problem)
     if ref.path.suffix.lower() != ".md":
         return ref.problem(f"文章文件 “{name}” 应为 Markdown（.md）文件")
     first = seen.get(ref.path.resolve())
     if first is not None:
-        return ref.problem(f"文章 “{name}” 重复列出（已见于 {format_key_path(first)}）")
+        return ref.problem(f"文章 “{name}” 重复列出：已见于 {describe_key_path(first)}")
     return None

@@ -74,23 +74,49 @@ def inline_texts(tokens: list[Token], file: SourceFile, first_line: int) -> list
     """Every inline text of a parsed body that starts at 1-based line `first_line` of `file`."""
     texts = []
     line_cursors: dict[int, int] = {}  # several table cells share a line
-    quote_depth, heading = 0, 0
+    inline_notes: dict[int, list[int | None]] = {}  # offsets of each `^[…]` footnote's text
+    quote_depth, heading, note = 0, 0, None
     for index, token in enumerate(tokens):
         if token.type in ("blockquote_open", "blockquote_close"):
             quote_depth += token.nesting
         elif token.type in ("heading_open", "heading_close"):
             heading = int(token.tag[1]) if token.nesting > 0 else 0
+        elif token.type == "footnote_open":
+            note = token.meta.get("id")
         elif token.type == "inline":
             kind = HEADING_KINDS.get(heading, "body") if heading else (
                 "quote" if quote_depth else "body")
-            offsets, fallback = _content_offsets(token, file, first_line, line_cursors)
+            if token.map is None and note in inline_notes:
+                offsets = inline_notes[note]
+                fallback = next((offset for offset in offsets if offset is not None),
+                                file.offset(first_line))
+            else:
+                offsets, fallback = _content_offsets(token, file, first_line, line_cursors)
             text, images = _read(token.children or [], token.content, offsets,
                                  InlineText(kind, SourceText(fallback)))
             texts.append(text)
+            inline_notes.update(_inline_footnotes(token, offsets))
             caption = "caption" if index and figure_images(tokens, index - 1) else "alt"
             for image in images:
                 texts.append(_read_image_label(image, token.content, offsets, fallback, caption))
     return texts
+
+
+def _inline_footnotes(inline: Token, offsets: list[int | None]
+                      ) -> dict[int, list[int | None]]:
+    """The file offsets of the text of each inline footnote (`^[脚注]`) in `inline`.
+
+    The footnote plugin moves that text to the end of the document, without a
+    line; it is written inside `^[` and `]` here.
+    """
+    found = {}
+    for child in inline.children or ():
+        start = child.meta.get(SOURCE_START)
+        end = child.meta.get(SOURCE_END)
+        if child.type == "footnote_ref" and start is not None and end is not None \
+                and inline.content.startswith("^[", start):
+            found[child.meta["id"]] = offsets[start + 2:end - 1]
+    return found
 
 
 def _content_offsets(inline: Token, file: SourceFile, first_line: int,

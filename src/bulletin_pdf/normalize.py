@@ -20,6 +20,16 @@ from dataclasses import dataclass
 # In this order: quotes before punctuation, so that `"好"!` sees a Chinese ” before the `!`.
 RULES = ("fullwidth_alnum", "ellipsis", "dashes", "quotes", "punctuation", "spaces",
          "latin_spaces")
+# What `lint` calls each rule (the ids stay the keys of `typography:` settings).
+RULE_NAMES = {
+    "fullwidth_alnum": "全角字母数字",
+    "ellipsis": "省略号",
+    "dashes": "破折号",
+    "quotes": "引号",
+    "punctuation": "标点",
+    "spaces": "空格",
+    "latin_spaces": "中西文空格",
+}
 
 HALF_TO_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "!": "！", "?": "？",
                 "(": "（", ")": "）"}
@@ -49,12 +59,15 @@ class Finding:
 
 
 def is_han(char: str) -> bool:
-    """A Chinese character (any CJK Unified Ideographs block, kana too)."""
+    """A Chinese character (any CJK Unified Ideographs block, kana too): `HAN` in a regex."""
     if not char:
         return False
     code = ord(char)
     return (0x3400 <= code <= 0x9FFF or 0xF900 <= code <= 0xFAFF or 0x20000 <= code <= 0x3FFFF
             or 0x3040 <= code <= 0x30FF)
+
+
+HAN = "\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff\u3040-\u30ff"  # is_han's ranges
 
 
 def is_cjk_punctuation(char: str) -> bool:
@@ -97,11 +110,16 @@ class Text:
 
     def previous(self, index: int, skip: str = TRANSPARENT) -> str:
         """The nearest character before `index` that is not in `skip`."""
+        index = self.previous_index(index, skip)
+        return self.text[index] if index >= 0 else ""
+
+    def previous_index(self, index: int, skip: str = TRANSPARENT) -> int:
+        """Where that character is; -1 if there is none."""
         while index > 0:
             index -= 1
             if self.text[index] not in skip:
-                return self.text[index]
-        return ""
+                return index
+        return -1
 
     def following(self, index: int, skip: str = TRANSPARENT) -> str:
         while index < len(self.text):
@@ -156,6 +174,38 @@ def _chinese_context(state: Text, start: int, end: int) -> bool:
     return is_cjk(state.previous(start)) or is_cjk(state.following(end))
 
 
+# A quotation or bracket around Latin text: its punctuation is the Latin text's own.
+LATIN_QUOTE_OPENERS = "“‘\"(（「『"
+LATIN_QUOTE_CLOSERS = "”’\")）」』"
+# What a run of Latin words is made of besides letters and digits.
+LATIN_RUN_MARKS = " ,.:;!?'-/&+%…"
+
+
+def _latin_punctuation(state: Text, start: int, end: int) -> bool:
+    """The mark at [start, end) belongs to a run of Latin words, not to the Chinese text.
+
+    Between two words (`Hello, world`), or ending a quotation or bracket that
+    holds only Latin text (`“Hello, world!”`, `“Wait...”`).
+    """
+    before = state.previous(start)
+    after_space = state.following(end, TRANSPARENT + " ")
+    if _is_letter(before) and end < len(state.text) and state.text[end] == " " \
+            and _is_letter(after_space):
+        return True
+    if not (is_latin(before) or before in ".!?") \
+            or state.following(end) not in LATIN_QUOTE_CLOSERS:
+        return False
+    index = start - 1
+    while index >= 0 and (is_latin(state.text[index]) or state.text[index] in LATIN_RUN_MARKS
+                          or state.text[index] in TRANSPARENT):
+        index -= 1
+    return index >= 0 and state.text[index] in LATIN_QUOTE_OPENERS
+
+
+def _is_letter(char: str) -> bool:
+    return bool(char) and char.isascii() and char.isalpha()
+
+
 # Rules --------------------------------------------------------------------
 
 def _fullwidth_alnum(state: Text) -> None:
@@ -167,6 +217,8 @@ def _fullwidth_alnum(state: Text) -> None:
 def _ellipsis(state: Text) -> None:
     """`...`, `。。。`, a lone `…` → `……` inside Chinese text."""
     def replace(match: re.Match, state: Text) -> str | None:
+        if _latin_punctuation(state, match.start(), match.end()):
+            return None
         return "……" if _chinese_context(state, match.start(), match.end()) else None
     _scan(state, r"\.{3,}|。{3,}|(?<!…)…(?!…)|…{3,}", "ellipsis", replace)
 
@@ -181,6 +233,8 @@ def _dashes(state: Text) -> None:
         if match.group() == "—" and is_han(state.previous(match.start())) \
                 and is_han(state.following(match.end())):
             return None
+        if _latin_punctuation(state, match.start(), match.end()):
+            return None
         return "——" if _chinese_context(state, match.start(), match.end()) else None
     _scan(state, r"-{2,}|(?<!—)—(?!—)|—{3,}|－{2,}", "dashes", replace)
 
@@ -188,7 +242,7 @@ def _dashes(state: Text) -> None:
 def _punctuation(state: Text) -> None:
     """Half-width `, . : ; ! ? ( )` in Chinese sentences → full-width; numbers left alone."""
     text = state.text
-    replacements = []
+    converted: dict[int, str] = {}  # index: its full-width mark
     opened: list[tuple[int, bool]] = []
     for index, char in enumerate(text):
         if char not in HALF_TO_FULL or state.locked[index]:
@@ -198,28 +252,31 @@ def _punctuation(state: Text) -> None:
             chinese = is_cjk(before) or is_cjk(state.following(index + 1, TRANSPARENT + " "))
             opened.append((index, chinese))
             if chinese:
-                replacements.append((index, index + 1, "（"))
+                converted[index] = "（"
             continue
         if char == ")":
             chinese = opened.pop()[1] if opened else is_cjk(before) or is_cjk(after)
             if chinese:
-                replacements.append((index, index + 1, "）"))
+                converted[index] = "）"
             continue
         if before.isdigit() and after.isdigit():
             continue  # 3.5, 1,000, 12:30
         if char == "." and ((after.isascii() and after.isalnum()) or before == "."):
             continue  # file.txt, v1.2, www.example
+        if _latin_punctuation(state, index, index + 1):
+            continue  # “Hello, world! This is a test.”
         # Chinese if Chinese text comes next to it once Latin words, numbers and spaces
-        # are skipped (提升至 2.0,G60 科创). A full stop only right after Chinese text:
+        # are skipped (提升至 2.0,G60 科创). A full stop only after Chinese text (收获） .):
         # after a Latin word it more likely ends that word.
         if char == ".":
-            chinese = is_cjk(before)
+            stop = state.previous_index(index, TRANSPARENT + " ")
+            chinese = stop >= 0 and is_cjk(converted.get(stop, state.text[stop]))
         else:
             chinese = (is_cjk(_beyond_latin(state, index, -1, TRANSPARENT + " .%+-/"))
                        or is_han(_beyond_latin(state, index, 1, TRANSPARENT + " %+-/")))
         if chinese:
-            replacements.append((index, index + 1, HALF_TO_FULL[char]))
-    state.apply("punctuation", replacements)
+            converted[index] = HALF_TO_FULL[char]
+    state.apply("punctuation", [(index, index + 1, mark) for index, mark in converted.items()])
 
 
 def _beyond_latin(state: Text, index: int, step: int, skip: str) -> str:
@@ -258,17 +315,56 @@ def _next_to_protected(state: Text, match: re.Match) -> bool:
 
 
 def _spaces(state: Text) -> None:
-    """Spaces between two Chinese characters or marks are line-break debris: remove."""
+    """Spaces between two Chinese characters or marks are line-break debris: remove.
+
+    So is a space between a number and its percent sign (100 %) in Chinese text.
+    Kept: a title's space between two phrases, and in a credit line (执笔：钱 堃
+    摄影：吴 𠮷) the spaces inside and between names.
+    """
+    names = _credit_spans(state.text)
+
     def replace(match: re.Match, state: Text) -> str | None:
         if _next_to_protected(state, match):
             return None
         before, after = state.previous(match.start()), state.following(match.end())
+        if before.isdigit() and after in PERCENT:
+            chinese = (is_cjk(_beyond_latin(state, match.start(), -1, TRANSPARENT + " .,"))
+                       or is_cjk(state.following(match.end() + 1, TRANSPARENT + " ")))
+            return "" if chinese else None
         if not (is_cjk(before) and is_cjk(after)):
             return None
-        if state.title and is_han(before) and is_han(after):
+        if is_han(before) and is_han(after) and (
+                state.title or any(start <= match.start() < end for start, end in names)):
             return None
         return ""
     _scan(state, r"[ \t]+", "spaces", replace)
+
+
+PERCENT = "%％‰"
+_NAME = rf"[{HAN}·]{{1,4}}"
+_CREDIT_LABEL = (r"(?:图文|执笔|撰稿|撰文|摄影|供稿|通讯员|记者|责任编辑|责编|编辑|审核|校对|整理|图|文)"
+                 r"[：:/／]")
+CREDIT_LABEL = re.compile(_CREDIT_LABEL)  # 执笔：, 文/, 摄影：…
+# The names after a label: short runs of Chinese characters (a two-character name
+# may be spaced out: 钱 堃), separated by spaces or 、; then, after any spaces, the
+# credit line ends or its next label follows.
+CREDIT_NAMES = re.compile(rf"[ \u3000]*{_NAME}(?:[ \u3000、，,]+{_NAME})*"
+                          rf"[ \u3000]*(?=$|\n|[）)]|{_CREDIT_LABEL})")
+
+
+def _credit_spans(text: str) -> list[tuple[int, int]]:
+    """Each label of a credit line with its names and the spaces after them.
+
+    A credit line starts a line or a bracket; its next label follows its names.
+    """
+    spans: list[tuple[int, int]] = []
+    for label in CREDIT_LABEL.finditer(text):
+        start = label.start()
+        if not (start == 0 or text[start - 1] in "\n（(" or (spans and spans[-1][1] == start)):
+            continue
+        if names := CREDIT_NAMES.match(text, label.end()):
+            spans.append((start, names.end()))
+    return spans
 
 
 def _latin_spaces(state: Text) -> None:

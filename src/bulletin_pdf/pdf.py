@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import ctypes.util
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
@@ -24,15 +21,10 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from . import justify
-from .errors import BulletinError, Problem, Problems
+from .errors import BulletinError, Problem
 from .floats import place_figures
 from .images import is_raster, original_size, print_image, screen_image, svg_without_references
-from .layout import HtmlDocument, Layout, Profile, check_fit, render_html
-
-if TYPE_CHECKING:
-    from .articles import SectionArticles
-    from .fonts import FontSet
-    from .manifest import Issue
+from .layout import HtmlDocument, Layout, Profile
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -110,11 +102,11 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
     fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
     threshold = logging.WARNING if strict else logging.ERROR
-    # check_layout has shown WeasyPrint's remarks on the layout's stylesheets already.
+    # check_stylesheets has shown WeasyPrint's remarks on the layout's stylesheets already.
     shown = _stylesheets(document.layout_folder).by_message()
     with _weasyprint_messages() as messages:
         try:
-            progress(f"排版中（{profile.name}，WeasyPrint）…")
+            progress("排版中…")
             # Image options act when images are laid out, so render() needs them too.
             rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
             _raise_errors(messages, threshold, shown)
@@ -143,29 +135,17 @@ def _raise_errors(messages: list[tuple[int, str]], threshold: int,
                              for message in errors])
 
 
-def check_layout(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
-                 layout: Layout) -> tuple[Problem, ...]:
-    """What the layout would trip over, found before a page is laid out (`check` as `build`).
+def check_stylesheets(layout: Layout) -> tuple[Problem, ...]:
+    """The layout's stylesheets as WeasyPrint will read them, before a page is laid out.
 
-    Tables too wide for the text block; template errors, rendering the
-    templates for every profile but naming each mistake once; stylesheets that
-    read what they may not. WeasyPrint's remarks on the layout's stylesheets
-    (ignored CSS, with file and line) are returned as warnings, and a build
-    does not repeat them for each output.
+    A stylesheet outside the layout folder, or one importing from outside, is
+    an error. What WeasyPrint ignores (unknown properties, invalid values) is
+    returned as warnings naming file and line; the build does not repeat them
+    for each output (with `--strict` they fail it).
     """
-    problems = Problems()
-    try:
-        check_fit(issue, sections, fonts, layout)
-    except BulletinError as error:
-        problems.extend(error.problems)
-    for profile in layout.profiles.values():
-        try:
-            render_html(issue, sections, fonts, layout, profile)
-        except BulletinError as error:
-            problems.extend(problem for problem in error.problems if problem not in problems.items)
     stylesheets = _stylesheets(layout.folder)
-    problems.extend(stylesheets.errors)
-    problems.raise_if_any()
+    if stylesheets.errors:
+        raise BulletinError(stylesheets.errors)
     return tuple(problem for _, problem in stylesheets.remarks)
 
 
@@ -275,25 +255,6 @@ def _pdf_options(profile: Profile) -> dict:
         return {"pdf_variant": PDFX_VARIANTS[profile.pdfx or "4"]}
     # Screen: downsample and recompress images, the file travels by e-mail.
     return {"dpi": profile.image_dpi, "optimize_images": True, "jpeg_quality": 85}
-
-
-@contextmanager
-def replace_when_done(target: Path) -> Iterator[Path]:
-    """A temporary path next to `target`, renamed over it only if the block succeeds.
-
-    A failed build therefore never leaves a broken PDF where a good one was.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                        dir=target.parent)
-    os.close(descriptor)
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 class _ListHandler(logging.Handler):

@@ -9,6 +9,7 @@ its rule and, where it matters, its page.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import re
@@ -18,8 +19,9 @@ from pathlib import Path
 
 import pikepdf
 
+from .errors import BulletinError, Problem
 from .imagedata import image_data_problems
-from .manifest import PAGE_MULTIPLE
+from .manifest import BINDING_NAMES, PAGE_MULTIPLE
 from .textscan import FontCache, Glyph, content_owners, glyphs
 
 MM = 72 / 25.4
@@ -30,17 +32,27 @@ SIDES = ("左侧", "下方", "右侧", "上方")  # in the order of a box's coor
 RGB_SPACES = ("/DeviceRGB", "/CalRGB")
 
 
+PROFILE_LABELS = {"screen": "屏幕版", "print": "印刷版"}
+# Rule ids (kept in `--json` for scripts) as the text output names them.
+RULE_LABELS = {
+    "file": "文件", "fonts": "字体", "glyphs": "缺字", "boxes": "页面框", "images": "图片",
+    "colour": "颜色", "page-edge": "超出页面", "safe-zone": "靠近裁切线", "pdfx": "PDF/X",
+    "pages": "页数",
+}
+HEADER_WINDOW = 1024  # `%PDF-` and the last `%%EOF` lie this close to the file's ends
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "error" | "warning"
-    rule: str  # fonts, glyphs, boxes, images, colour, page-edge, safe-zone, pdfx, pages
+    rule: str  # a key of RULE_LABELS
     message: str
     page: int | None = None
 
     def __str__(self) -> str:
         label = {"error": "错误", "warning": "警告"}[self.severity]
         where = f"第 {self.page} 页 " if self.page else ""
-        return f"{label} [{self.rule}] {where}{self.message}"
+        return f"{label} [{RULE_LABELS.get(self.rule, self.rule)}] {where}{self.message}"
 
 
 @dataclass(frozen=True)
@@ -80,7 +92,8 @@ class Report:
 
     def to_text(self) -> str:
         embedded = sum(font.embedded for font in self.fonts)
-        lines = [f"预检 {self.path}（{self.profile}，{self.pdfx or '非 PDF/X'}，{self.pages} 页）",
+        lines = [f"预检 {self.path}（按{PROFILE_LABELS[self.profile]}，{self.pdfx or '非 PDF/X'}，"
+                 f"{self.pages} 页）",
                  f"字体 {len(self.fonts)} 种，嵌入 {embedded} 种："
                  + "、".join(f"{font.name}（{font.type}）" for font in self.fonts)]
         lines += [str(finding) for finding in self.findings]
@@ -88,29 +101,76 @@ class Report:
         return "\n".join(lines)
 
 
-def preflight(path: Path, profile: str = "screen", binding: str | None = None,
+def preflight(path: Path, profile: str | None = "screen", binding: str | None = None,
               bleed_mm: float | None = None, min_image_dpi: int | None = None) -> Report:
-    """Check the PDF at `path` for `profile` ("screen" or "print")."""
-    report = Report(path, profile)
-    printing = profile == "print"
+    """Check the PDF at `path` for `profile` ("screen" or "print").
+
+    `profile` None: print when the file says it is PDF/X (made for a press), else screen.
+    A file that is no PDF, or too damaged to read, raises BulletinError.
+    """
+    _check_readable(path)
+    try:
+        with pikepdf.open(path) as pdf:
+            return _preflight(pdf, path, profile, binding, bleed_mm, min_image_dpi)
+    except pikepdf.PasswordError:
+        raise BulletinError([Problem("PDF 已加密，需要密码才能打开：请提供未加密的文件", path)]) from None
+    except pikepdf.PdfError:
+        raise BulletinError([Problem(
+            "PDF 文件已损坏，无法读取：请重新导出，或重新下载、复制一份", path)]) from None
+
+
+def _check_readable(path: Path) -> None:
+    """A file that is no PDF, or is cut short (an interrupted copy), stops here in Chinese."""
+    if path.is_dir():
+        raise BulletinError([Problem("这是文件夹，不是 PDF 文件", path)])
+    try:
+        with path.open("rb") as file:
+            head = file.read(HEADER_WINDOW)
+            file.seek(max(0, file.seek(0, 2) - HEADER_WINDOW))
+            tail = file.read()
+    except FileNotFoundError:
+        raise BulletinError([Problem("文件不存在", path)]) from None
+    except OSError as error:
+        raise BulletinError([Problem(f"无法读取文件（{_os_reason(error)}）", path)]) from None
+    if not head:
+        raise BulletinError([Problem("文件是空的（0 字节），不是 PDF", path)])
+    if b"%PDF-" not in head:
+        raise BulletinError([Problem("不是 PDF 文件（开头没有 %PDF- 标记）", path)])
+    if b"%%EOF" not in tail:
+        raise BulletinError([Problem(
+            "PDF 文件不完整（末尾缺少 %%EOF 标记），可能是下载或复制时中断了：请重新导出或重新复制",
+            path)])
+
+
+def _os_reason(error: OSError) -> str:
+    reasons = {errno.EACCES: "没有读取权限", errno.EPERM: "没有读取权限", errno.EIO: "读取出错"}
+    return reasons.get(error.errno or 0, error.strerror or type(error).__name__)
+
+
+def _preflight(pdf: pikepdf.Pdf, path: Path, profile: str | None, binding: str | None,
+               bleed_mm: float | None, min_image_dpi: int | None) -> Report:
+    pdfx = _pdfx_version(pdf)
+    report = Report(path, profile or ("print" if pdfx else "screen"), pdfx=pdfx)
+    printing = report.profile == "print"
     min_dpi = min_image_dpi or (300 if printing else 150)
-    with pikepdf.open(path) as pdf:
-        report.pages = len(pdf.pages)
-        report.pdfx = _pdfx_version(pdf)
-        _check_fonts(pdf, report, printing)
-        _check_pdfx(pdf, report, printing)
-        _check_boxes(pdf, report, printing, bleed_mm)
-        _check_colours_and_transparency(pdf, report)
-        checked_images: set[tuple[int, int]] = set()
-        font_cache: FontCache = {}
-        for number, page in enumerate(pdf.pages, 1):
-            _check_images(page, number, report, printing, min_dpi, checked_images)
-            _check_text(page, number, report, printing, font_cache)
+    if pdf.get_warnings():  # qpdf had to repair the file to read it
+        report.add("error", "file", "文件结构已损坏，阅读软件须先修复才能显示，印刷厂的软件可能拒收："
+                   "请重新导出 PDF")
+    report.pages = len(pdf.pages)
+    _check_fonts(pdf, report, printing)
+    _check_pdfx(pdf, report, printing)
+    _check_boxes(pdf, report, printing, bleed_mm)
+    _check_colours_and_transparency(pdf, report)
+    checked_images: set[tuple[int, int]] = set()
+    font_cache: FontCache = {}
+    for number, page in enumerate(pdf.pages, 1):
+        _check_images(page, number, report, printing, min_dpi, checked_images)
+        _check_text(page, number, report, printing, font_cache)
     if binding:
         multiple = PAGE_MULTIPLE[binding]
         if report.pages % multiple:
             report.add("error", "pages",
-                       f"共 {report.pages} 页，{binding} 装订需要 {multiple} 的倍数")
+                       f"共 {report.pages} 页，{BINDING_NAMES[binding]}需要 {multiple} 的倍数")
     return report
 
 

@@ -8,12 +8,12 @@ raw value or raises `Invalid` with a Chinese message; unknown keys get a
 from __future__ import annotations
 
 import datetime
-import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import KeyPath, Problems
+from .errors import KeyPath, Problems, did_you_mean
 from .yamlfile import YamlDocument
 
 
@@ -52,8 +52,7 @@ def validate(document: YamlDocument, schema: Schema, problems: Problems,
     values: dict[str, Any] = {}
     for key in data:
         if key not in schema:
-            hint = difflib.get_close_matches(str(key), list(schema), n=1)
-            suggestion = f"，是否想写 “{hint[0]}”？" if hint else f"；可用的键：{'、'.join(schema)}"
+            suggestion = did_you_mean(str(key), schema) or f"；可用的键：{'、'.join(schema)}"
             problems.report(document.problem(f"未知的键 “{key}”{suggestion}", (*path, str(key))))
     for key, spec in schema.items():
         key_path = (*path, key)
@@ -114,6 +113,29 @@ def text_list(value: Any) -> tuple[str, ...]:
     return tuple(items)
 
 
+# Between names an editor may type a comma, a 顿号 or a semicolon; inside a name there is none.
+NAME_SEPARATORS = re.compile(r"\s*[，、,；;]\s*")
+
+
+def name_list(value: Any) -> tuple[str, ...]:
+    """Names of people, like `text_list`; `[陈思远，刘洋]` is refused with the list as it must be.
+
+    YAML separates list items only by a half-width comma, so `陈思远，刘洋` is one item.
+    Refused rather than split: the message gives the exact fix, and the front matter
+    stays the one source that the byline, the 目录, `lint` and the glyph check read name
+    by name (each with its place in the file); a warning on a build that succeeds is
+    easily missed.
+    """
+    names = text_list(value)
+    joined = next((name for name in names if NAME_SEPARATORS.search(name)), None)
+    if joined is not None:
+        mark = NAME_SEPARATORS.search(joined).group().strip()
+        fixed = ", ".join(part for name in names for part in NAME_SEPARATORS.split(name) if part)
+        raise Invalid(f"“{joined}” 是几个名字写在了一项里（中间有“{mark}”）：请写成 [{fixed}]，"
+                      "名字之间用半角逗号分隔")
+    return names
+
+
 def positive_int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise Invalid(f"应为正整数，而不是 {_describe(value)}")
@@ -127,10 +149,8 @@ def non_negative_number(value: Any) -> float:
 
 
 def positive_number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise Invalid(f"应为大于 0 的数，而不是 {_describe(value)}")
-    if value <= 0:
-        raise Invalid(f"应为大于 0 的数，而不是 {value}")
     return float(value)
 
 
@@ -153,7 +173,8 @@ def choice(*options: str) -> Check:
     def check(value: Any) -> str:
         # `pdfx: 4` reads as a number in YAML; the options are text.
         if isinstance(value, bool) or str(value) not in options:
-            raise Invalid(f"“{value}” 不是可选值；可选：{'、'.join(options)}")
+            raise Invalid(f"{_describe(value)} 不是可选值；可选：{'、'.join(options)}"
+                          + did_you_mean(str(value), options))
         return str(value)
     return check
 
@@ -171,6 +192,29 @@ def positive_numbers(value: Any) -> dict[str, float]:
     return numbers
 
 
-def _describe(value: Any) -> str:
-    kinds = {bool: "true/false", int: "数字", float: "数字", list: "列表", dict: "映射"}
-    return kinds.get(type(value), f"“{value}”")
+def _describe(value: Any, limit: int = 30) -> str:
+    """The value as the editor wrote it, so the message shows what to change: `0`, `“三”`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, list):
+        shown = f"[{', '.join(_shown(item) for item in value)}]"
+        return f"列表 {_shorten(shown, limit)}"
+    if isinstance(value, dict):
+        shown = f"{{{', '.join(f'{key}: {_shown(item)}' for key, item in value.items())}}}"
+        return f"映射 {_shorten(shown, limit)}"
+    if value is None:
+        return "空值"
+    return f"“{_shorten(str(value), limit)}”"
+
+
+def _shown(value: Any) -> str:
+    """An item inside a list or mapping, written as in YAML's brackets."""
+    if isinstance(value, list | dict):
+        return "[…]" if isinstance(value, list) else "{…}"
+    return _describe(value).strip("“”")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"

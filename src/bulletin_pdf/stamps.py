@@ -9,6 +9,7 @@ what changed; `--force` rebuilds regardless.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import asdict
@@ -17,6 +18,7 @@ from pathlib import Path
 import weasyprint
 
 from . import __version__
+from .files import write_atomically
 from .fonts import FontSet
 from .layout import Profile
 
@@ -49,19 +51,27 @@ def _stamp_file(cache: Path, output: Path) -> Path:
 
 
 def up_to_date(cache: Path, output: Path, digest: str) -> bool:
-    """True when `output` is exactly what a build from the current inputs wrote."""
+    """True when `output` is exactly what a build from the current inputs wrote.
+
+    A stamp that cannot be read (cut short, edited, unreadable) only means "rebuild".
+    """
     stamp = _stamp_file(cache, output)
     if not output.is_file() or not stamp.is_file():
         return False
-    recorded = json.loads(stamp.read_text(encoding="utf-8"))
-    return (recorded.get("inputs") == digest
+    try:
+        recorded = json.loads(stamp.read_bytes())
+    except (OSError, ValueError):  # ValueError: not JSON, not UTF-8
+        return False
+    return (isinstance(recorded, dict) and recorded.get("inputs") == digest
             and recorded.get("output") == hashlib.sha256(output.read_bytes()).hexdigest())
 
 
 def record(cache: Path, output: Path, digest: str) -> None:
-    stamp = _stamp_file(cache, output)
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps({
-        "inputs": digest, "output": hashlib.sha256(output.read_bytes()).hexdigest(),
-        "path": str(output),
-    }), encoding="utf-8")
+    """Stamp `output` as built from `digest`, atomically: a stamp is whole or absent.
+
+    A stamp that cannot be written costs only a rebuild next time, so it is no error.
+    """
+    stamp = json.dumps({"inputs": digest, "output": hashlib.sha256(output.read_bytes()).hexdigest(),
+                        "path": str(output)})
+    with contextlib.suppress(OSError):
+        write_atomically(_stamp_file(cache, output), stamp.encode())
