@@ -82,7 +82,7 @@ def test_layout_is_a_folder_name_in_layouts_never_a_path(project, capsys, kind):
         (project.root / "layouts" / "evil").symlink_to(folder)
         value = "evil"
     else:
-        value = str(folder) if kind == "absolute" else os.path.relpath(folder, project.issue)
+        value = str(folder) if kind == "absolute" else os.path.relpath(folder, project.root / "layouts")
     project.write("issue.yaml", MINIMAL_MANIFEST.replace("sections:", f"layout: {value}\nsections:"))
     error = failed(project, capsys, "build")
     line = manifest_line(project, "layout:")
