@@ -342,7 +342,7 @@ def _spaces(state: Text) -> None:
 
 PERCENT = "%％‰"
 _NAME = rf"[{HAN}·]{{1,4}}"
-_CREDIT_LABEL = (r"(?:图文|执笔|撰稿|撰文|摄影|供稿|通讯员|记者|责任编辑|责编|编辑|审核|校对|整理|图|文)"
+_CREDIT_LABEL = (r"(?:图文|执笔|撰稿|撰文|作者|摄影|供稿|通讯员|记者|责任编辑|责编|编辑|审核|校对|整理|图|文)"
                  r"[：:/／]")
 CREDIT_LABEL = re.compile(_CREDIT_LABEL)  # 执笔：, 文/, 摄影：…
 # The names after a label: short runs of Chinese characters (a two-character name
