@@ -66,9 +66,13 @@ class Draft:
 
 def recognise(content: Content) -> Draft:
     blocks = _tidy(content.blocks)
+    title_style_level = _style_level(blocks[0]) if blocks and isinstance(blocks[0], Paragraph) \
+        else None
     title, subtitle, blocks = _title(blocks, content.body_size)
+    # A title in Heading 1 makes Heading 2 the article's first heading level.
+    shift = title_style_level if title and title_style_level else 0
     credits, blocks = _credits(blocks)
-    body = _headings(_captions(_figures(blocks)))
+    body = _headings(_captions(_figures(blocks)), shift)
     remarks = [] if title else ["未识别出标题：文章将没有标题（“学习感悟”等栏目可以没有标题）；"
                                 "需要时请在头信息中写上 title"]
     notes = [replace(note, paragraphs=[block for block in _tidy(note.paragraphs)
@@ -335,11 +339,8 @@ def _set_caption(row: FigureRow, caption: str) -> None:
 
 # --- headings ---------------------------------------------------------------------------
 
-def _headings(blocks: list[Block | FigureRow]) -> list[BodyBlock]:
-    """Paragraphs that are headings by Word's style or by their numbering form."""
-    styled = [level for block in blocks if isinstance(block, Paragraph)
-              and (level := _style_level(block)) is not None and _form_level(block) is None]
-    shift = min(styled) - 1 if styled else 0
+def _headings(blocks: list[Block | FigureRow], shift: int) -> list[BodyBlock]:
+    """Paragraphs that are headings by their numbering form or by Word's style."""
     result: list[BodyBlock] = []
     for block in blocks:
         if isinstance(block, Paragraph) and (level := _heading_level(block, shift)):
@@ -356,7 +357,7 @@ def _heading_level(paragraph: Paragraph, shift: int) -> int | None:
     if form is not None:
         return form
     style = _style_level(paragraph)
-    return style - shift if style is not None and _plain(paragraph) else None
+    return max(1, style - shift) if style is not None and _plain(paragraph) else None
 
 
 def _form_level(paragraph: Paragraph) -> int | None:

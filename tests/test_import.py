@@ -1,0 +1,456 @@
+"""Word files into articles: made the way contributors format them, imported, built, read back."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import pdfplumber
+import pytest
+import worddocs
+from conftest import SAMPLE_ISSUE, Project, make_project
+from pdfread import read_pages, squash
+from PIL import Image
+
+from bulletin_pdf.articles import load_articles
+from bulletin_pdf.errors import BulletinError
+from bulletin_pdf.manifest import load_issue
+from bulletin_pdf.wordfile import ImportedArticle, convert
+
+DATA = Path(__file__).parent / "data" / "docx"
+MANIFEST = """\
+name: 测试简报
+number: 2
+date: 2025-06-01
+publisher: 测试单位
+sections:
+  - title: 简讯
+{untitled}    articles:
+{articles}
+"""
+
+
+def place(project: Project, imported: ImportedArticle, stem: str) -> Path:
+    """The imported article and its pictures written into the project's issue."""
+    for image in imported.images:
+        path = project.issue / "articles" / "images" / image.name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(image.data)
+    return project.write(f"articles/{stem}.md", imported.markdown)
+
+
+def use_articles(project: Project, stems: list[str], untitled: bool = False) -> None:
+    project.write("issue.yaml", MANIFEST.format(
+        untitled="    untitled_articles: true\n" if untitled else "",
+        articles="".join(f"      - articles/{stem}.md\n" for stem in stems)))
+
+
+def body_of(markdown: str) -> str:
+    return markdown.split("\n---\n", 1)[1]
+
+
+def chars_of(pdf: Path, text: str) -> list[dict]:
+    """The characters printing `text` (its first occurrence on any page)."""
+    with pdfplumber.open(pdf) as document:
+        for page in document.pages:
+            chars = [char for char in page.chars if char["text"].strip()]
+            joined = "".join(char["text"] for char in chars)
+            if (start := joined.find(text)) >= 0:
+                return chars[start:start + len(text)]
+    raise AssertionError(f"“{text}” is not printed")
+
+
+# --- the fixtures, as contributors make them ------------------------------------------------
+
+def office_document(folder: Path) -> Path:
+    """No styles: direct formatting, full-width-space indents, numbered headings, signature last."""
+    document = worddocs.new_document()
+    worddocs.title(document, "松江区第九期处级干部轮训班开班")
+    worddocs.office_paragraph(document, "——记开班式", center=True)
+    worddocs.office_paragraph(document)
+    worddocs.body(document, "5月12日上午，轮训班在区委党校正式开班。")
+    worddocs.office_paragraph(document, "一、提高政治站位", font="黑体")
+    worddocs.body(document, "学员们要提高认识。")
+    worddocs.office_paragraph(document, "（一）深学细悟创新理论", font="楷体_GB2312")
+    worddocs.office_paragraph(document, "1．把握主题主线", bold=True)
+    worddocs.office_paragraph(document, "（1）突出实践转化")
+    worddocs.body(document, "以党的创新理论凝心铸魂。")
+    worddocs.office_paragraph(document)
+    worddocs.office_paragraph(document, "（文/徐文震、赵丹阳 图/张 炜）", font="楷体_GB2312")
+    return worddocs.saved(document, folder / "开班 简讯.docx")
+
+
+def styled_document(folder: Path) -> Path:
+    """Word's own styles: Title, Heading 1 and 2; the signature first."""
+    document = worddocs.new_document()
+    document.add_paragraph("学习贯彻会议精神", style="Title")
+    worddocs.office_paragraph(document, "作者：张 炜", font="楷体_GB2312")
+    document.add_heading("学习体会", level=1)
+    worddocs.body(document, "会议精神内涵丰富。")
+    document.add_heading("具体做法", level=2)
+    worddocs.body(document, "结合实际抓好落实。")
+    return worddocs.saved(document, folder / "styled.docx")
+
+
+def table_document(folder: Path) -> Path:
+    document = worddocs.new_document()
+    worddocs.title(document, "调研数据一览")
+    paragraph = worddocs.body(document, "")
+    worddocs.styled_run(paragraph.add_run("一是加强学习。"), bold=True)
+    worddocs.styled_run(paragraph.add_run("然后深入调研。"))
+    table = document.add_table(rows=3, cols=3)
+    cells = [["小组", "课题", "人数"], ["第一组", "科技创新|孵化器", "9"], ["第二组", "枢纽经济", "10"]]
+    for row, values in zip(table.rows, cells, strict=True):
+        for cell, value in zip(row.cells, values, strict=True):
+            cell.text = value
+    table.rows[2].cells[1].add_paragraph("站城融合")
+    worddocs.body(document, "表格之后的正文。")
+    return worddocs.saved(document, folder / "table.docx")
+
+
+def line_break_document(folder: Path) -> Path:
+    document = worddocs.new_document()
+    worddocs.title(document, "从网页粘贴的文字")
+    paragraph = worddocs.body(document, "这是从网页粘贴的")
+    worddocs.line_break(paragraph)
+    worddocs.styled_run(paragraph.add_run("文字，断行在句子中间。Hello"))
+    worddocs.line_break(paragraph)
+    worddocs.styled_run(paragraph.add_run("world"))
+    for _ in range(3):
+        worddocs.office_paragraph(document)
+    paragraph = worddocs.body(document, "第一段到此为止。")
+    worddocs.line_break(paragraph)
+    worddocs.styled_run(paragraph.add_run(worddocs.INDENT + "第二段从缩进开始。"))
+    worddocs.office_paragraph(document, "\u3000\u3000 ")
+    return worddocs.saved(document, folder / "breaks.docx")
+
+
+def photo(path: Path, size: tuple[int, int], orientation: int | None = None) -> Path:
+    image = Image.new("RGB", size, (200, 60, 60))
+    image.paste((40, 40, 200), (0, 0, size[0] // 2, size[1] // 3))  # a corner to turn
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(path, quality=80, dpi=(300, 300), exif=exif.tobytes())
+    return path
+
+
+def picture_document(folder: Path) -> Path:
+    """A picture with its caption below, and two pictures in one paragraph with two captions."""
+    document = worddocs.new_document()
+    worddocs.title(document, "图片新闻")
+    worddocs.body(document, "开班式在党校礼堂举行。")
+    paragraph = worddocs.office_paragraph(document, center=True)
+    # Landscape pixels, turned upright (portrait) by EXIF orientation 6.
+    worddocs.picture(paragraph, photo(folder / "upright.jpg", (1800, 1200), orientation=6), 8)
+    worddocs.office_paragraph(document, "开班式现场", 12, "楷体_GB2312", center=True)
+    worddocs.body(document, "学员分组开展讨论。")
+    paragraph = worddocs.office_paragraph(document, center=True)
+    worddocs.picture(paragraph, photo(folder / "left.jpg", (1500, 1000)), 7)
+    worddocs.styled_run(paragraph.add_run("  "))
+    worddocs.picture(paragraph, photo(folder / "right.jpg", (1502, 1000)), 7)
+    worddocs.office_paragraph(document, "第一组讨论\t第二组讨论", 12, "楷体_GB2312", center=True)
+    worddocs.body(document, "讨论气氛热烈。")
+    return worddocs.saved(document, folder / "pictures.docx")
+
+
+def footnote_document(folder: Path) -> Path:
+    document = worddocs.new_document()
+    worddocs.title(document, "有脚注的文章")
+    paragraph = worddocs.body(document, "引用了一段讲话")
+    worddocs.add_footnote(document, paragraph, "见《讲话汇编》第12页。")
+    worddocs.styled_run(paragraph.add_run("，并作了说明。"))
+    worddocs.body(document, "第二处引用")
+    worddocs.add_footnote(document, document.paragraphs[-1], "同上，第15页。")
+    return worddocs.saved(document, folder / "notes.docx")
+
+
+def revised_document(folder: Path) -> Path:
+    """Track Changes on: an insertion and a deletion; a reviewer's comment."""
+    document = worddocs.new_document()
+    worddocs.title(document, "修订过的稿件")
+    paragraph = worddocs.body(document, "保留的文字，")
+    worddocs.tracked(paragraph, "审稿时插入的文字，", "ins")
+    worddocs.tracked(paragraph, "审稿时删除的文字，", "del")
+    commented = worddocs.styled_run(paragraph.add_run("加了批注的文字。"))
+    document.add_comment(commented, text="这里的数据请再核实", author="审稿人")
+    return worddocs.saved(document, folder / "revised.docx")
+
+
+def markup_document(folder: Path) -> Path:
+    """What an author types that Markdown would take for markup."""
+    document = worddocs.new_document()
+    worddocs.title(document, "符号照印")
+    worddocs.body(document, "星号*重点*、下划线_变量_、方括号[注]与[链接](x)、反引号`代码`、"
+                            "尖括号<b>粗</b>、实体&amp;、反斜杠\\。")
+    worddocs.office_paragraph(document, "1. 以数字和点开头的一段正文，说明了很多内容。")
+    worddocs.office_paragraph(document, "# 井号开头的一段")
+    worddocs.office_paragraph(document, "- 减号开头的一段")
+    worddocs.office_paragraph(document, "> 大于号开头的一段")
+    worddocs.office_paragraph(document, "+++")
+    return worddocs.saved(document, folder / "markup.docx")
+
+
+FIXTURES = {"office": office_document, "styled": styled_document, "table": table_document,
+            "breaks": line_break_document, "pictures": picture_document,
+            "notes": footnote_document, "revised": revised_document, "markup": markup_document}
+
+
+@pytest.fixture(scope="module")
+def word_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("word")
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory, word_folder) -> tuple[Project, dict[str, ImportedArticle]]:
+    """Every fixture imported into one issue, built once (screen)."""
+    project = make_project(tmp_path_factory.mktemp("project"))
+    articles = {}
+    for stem, make in FIXTURES.items():
+        articles[stem] = convert(make(word_folder), stem)
+        place(project, articles[stem], stem)
+    use_articles(project, list(FIXTURES))
+    assert project.build() == 0
+    return project, articles
+
+
+# --- what each fixture becomes ---------------------------------------------------------------
+
+def test_office_document_without_styles(imported):
+    project, articles = imported
+    markdown = articles["office"].markdown
+    assert markdown.startswith("---\ntitle: 松江区第九期处级干部轮训班开班\nsubtitle: ——记开班式\n"
+                               "authors: [徐文震, 赵丹阳]\nphotographers: [张 炜]\n---\n")
+    body = body_of(markdown)
+    assert body.lstrip("\n").startswith("5月12日上午")  # no indent, no title, no empty paragraph
+    for line in ("# 一、提高政治站位", "## （一）深学细悟创新理论", "### 1．把握主题主线",
+                 "#### （1）突出实践转化"):
+        assert f"\n{line}\n" in body
+    assert "\u3000" not in body and "文/" not in body and "\n\n\n" not in body
+    # Printed: the title once on its page, the signature from the front matter.
+    pages = [page for page in read_pages(project.pdf) if "5月12日上午" in squash(page.body)]
+    assert squash(pages[0].body).count("松江区第九期处级干部轮训班开班") == 1
+    assert "（文/徐文震、赵丹阳图/张炜）" in squash("".join(page.body for page in pages))
+    # Each numbered heading prints as the layout's heading of its level (黑体, 楷体, bold).
+    assert all("Sans" in char["fontname"] for char in chars_of(project.pdf, "提高政治站位"))
+    assert all("WenKai" in char["fontname"] for char in chars_of(project.pdf, "深学细悟创新理论"))
+    assert all("Bold" in char["fontname"] for char in chars_of(project.pdf, "把握主题主线"))
+    assert all("Bold" in char["fontname"] for char in chars_of(project.pdf, "突出实践转化"))
+    assert not any("Bold" in char["fontname"] for char in chars_of(project.pdf, "以党的创新理论"))
+
+
+def test_word_heading_styles_and_signature_first(imported):
+    _, articles = imported
+    markdown = articles["styled"].markdown
+    assert markdown.startswith("---\ntitle: 学习贯彻会议精神\nauthors: [张 炜]\n---\n")
+    body = body_of(markdown)
+    assert "\n# 学习体会\n" in body and "\n## 具体做法\n" in body and "作者" not in body
+
+
+def test_a_title_in_heading_1_makes_heading_2_the_first_level(tmp_path):
+    document = worddocs.new_document()
+    document.add_heading("标题用了标题1样式", level=1)
+    document.add_heading("第一部分", level=2)
+    worddocs.body(document, "正文。")
+    document.add_heading("细节", level=3)
+    article = convert(worddocs.saved(document, tmp_path / "h.docx"), "h")
+    assert article.markdown.startswith("---\ntitle: 标题用了标题1样式\n---\n")
+    assert "\n# 第一部分\n" in article.markdown and "\n## 细节\n" in article.markdown
+
+
+def test_table_with_header_row_and_bold_runs(imported):
+    project, articles = imported
+    body = body_of(articles["table"].markdown)
+    assert "\n**一是加强学习。**然后深入调研。\n" in body
+    assert ("| 小组 | 课题 | 人数 |\n| --- | --- | --- |\n"
+            "| 第一组 | 科技创新\\|孵化器 | 9 |\n| 第二组 | 枢纽经济 站城融合 | 10 |\n") in body
+    assert articles["table"].report.tables == ((3, 3),)
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert "科技创新|孵化器" in text and "枢纽经济站城融合" in text
+    assert all("Bold" in char["fontname"] for char in chars_of(project.pdf, "一是加强学习"))
+    assert not any("Bold" in char["fontname"] for char in chars_of(project.pdf, "然后深入调研"))
+
+
+def test_manual_line_breaks_joined_and_empty_paragraphs_dropped(imported):
+    _, articles = imported
+    paragraphs = body_of(articles["breaks"].markdown).strip().split("\n\n")
+    assert paragraphs == ["这是从网页粘贴的文字，断行在句子中间。Hello world",
+                          "第一段到此为止。", "第二段从缩进开始。"]
+
+
+def test_pictures_with_captions_and_a_row(imported, word_folder):
+    project, articles = imported
+    article = articles["pictures"]
+    body = body_of(article.markdown)
+    assert "\n![开班式现场](images/pictures-1.jpg)\n" in body
+    assert "\n![第一组讨论](images/pictures-2.jpg)\n![第二组讨论](images/pictures-3.jpg)\n" in body
+    assert "开班式现场" not in body.replace("![开班式现场]", "")  # the caption is not also a paragraph
+    # Extracted as stored in the Word file, EXIF orientation and all.
+    names = [image.name for image in article.images]
+    assert names == ["pictures-1.jpg", "pictures-2.jpg", "pictures-3.jpg"]
+    for image, original in zip(article.images, ("upright", "left", "right"), strict=True):
+        assert image.data == (word_folder / f"{original}.jpg").read_bytes()
+    # Printed: the first upright (portrait), the two side by side, all three captioned.
+    with pdfplumber.open(project.pdf) as pdf:
+        placed = [image for page in pdf.pages for image in page.images]
+    assert len(placed) == 3
+    upright, left, right = placed
+    assert upright["bottom"] - upright["top"] > upright["x1"] - upright["x0"]
+    assert abs(left["top"] - right["top"]) < 1 and left["x1"] < right["x0"]
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert "开班式现场" in text and "第一组讨论" in text and "第二组讨论" in text
+
+
+def test_footnotes(imported):
+    project, articles = imported
+    body = body_of(articles["notes"].markdown)
+    assert "引用了一段讲话[^1]，并作了说明。" in body and "第二处引用[^2]" in body
+    assert body.rstrip().endswith("[^1]: 见《讲话汇编》第12页。\n\n[^2]: 同上，第15页。")
+    assert articles["notes"].report.footnotes == 2
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert "见《讲话汇编》第12页。" in text and "同上，第15页。" in text
+
+
+def test_tracked_changes_and_comments(imported):
+    project, articles = imported
+    article = articles["revised"]
+    assert "保留的文字，审稿时插入的文字，加了批注的文字。" in article.markdown
+    assert "删除" not in article.markdown and "核实" not in article.markdown
+    lines = article.report.lines()
+    assert "已去掉：批注 1 条（“审稿人：这里的数据请再核实”）" in lines
+    assert "已去掉：修订中删除的文字 1 处（“审稿时删除的文字，”）" in lines
+    assert "修订：插入的文字已保留（1 处）" in lines
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    assert "审稿时插入的文字" in text and "审稿时删除的文字" not in text and "核实" not in text
+
+
+def test_what_the_author_typed_prints_as_typed(imported):
+    project, articles = imported
+    body = body_of(articles["markup"].markdown)
+    assert "\n1\\. 以数字和点开头" in body and "\n\\# 井号" in body and "\n\\- 减号" in body
+    text = squash("".join(page.body for page in read_pages(project.pdf)))
+    for typed in ("*重点*", "_变量_", "[注]", "[链接]", "`代码`", "<b>粗</b>", "&amp;", "\\",
+                  "1.以数字和点开头", "#井号开头的一段", "-减号开头的一段", ">大于号开头的一段",
+                  "+++"):
+        assert typed in text, typed
+
+
+# --- the sample's articles, typed into Word -------------------------------------------------
+
+SIGNED = {"jiaoliu-01-chedun": "（王维平）",
+          "dongtai-02-diaoyan": "（文/吕晓明、马文辉、王 芳、沈 超 图/吕晓明、马文辉、王 芳、潘叶翠）"}
+
+
+def page_texts(pdf: Path) -> list[str]:
+    with pdfplumber.open(pdf) as document:
+        return [squash(page.extract_text()) for page in document.pages]
+
+
+def test_sample_articles_typed_in_word_print_as_the_markdown_originals(tmp_path):
+    """Two of the sample's articles, in office style: imported, they print the same text, page by page."""
+    original = make_project(tmp_path / "original")
+    shutil.copytree(SAMPLE_ISSUE / "articles" / "images", original.issue / "articles" / "images")
+    typed = make_project(tmp_path / "typed")
+    for stem, signature in SIGNED.items():
+        source = SAMPLE_ISSUE / "articles" / f"{stem}.md"
+        shutil.copy(source, original.issue / "articles" / source.name)
+        document = worddocs.office_docx_of(source, signature)
+        article = convert(worddocs.saved(document, tmp_path / "word" / f"{stem}.docx"), stem)
+        place(typed, article, stem)
+        assert not article.report.remarks, article.report.lines()
+    for project in (original, typed):
+        use_articles(project, list(SIGNED))
+        assert project.build() == 0
+    expected, printed = page_texts(original.pdf), page_texts(typed.pdf)
+    assert len(expected) > 5 and printed == expected
+
+
+# --- any Word file: imported, or refused in Chinese --------------------------------------------
+
+def loads(project: Project, article: ImportedArticle) -> None:
+    """The imported article passes the build's article stage (references, leftover markup…)."""
+    place(project, article, "imported")
+    use_articles(project, ["imported"], untitled=True)  # most of these files have no title
+    load_articles(load_issue(project.issue))
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.docx")), ids=lambda path: path.name)
+def test_public_test_files_import(path, project):
+    loads(project, convert(path, "imported"))
+
+
+def test_a_picture_linked_to_a_file_is_reported_and_never_read(tmp_path, project):
+    shutil.copy(DATA / "mammoth-external-picture.docx", tmp_path / "linked.docx")
+    worddocs.saved(worddocs.new_document(), tmp_path / "unused.docx")
+    photo(tmp_path / "tiny-picture.png", (40, 40))  # the linked file exists beside the document
+    article = convert(tmp_path / "linked.docx", "linked")
+    assert article.images == () and "![" not in article.markdown
+    assert "已去掉：链接到外部文件的图片（未读取） 1 处（“tiny-picture.png”）" in article.report.lines()
+    loads(project, article)
+
+
+def test_text_boxes_are_reported_not_imported(project):
+    article = convert(DATA / "mammoth-text-box.docx", "box")
+    assert "Datum plane" not in article.markdown
+    assert "已去掉：文本框 1 个（“Datum plane”）" in article.report.lines()
+
+
+def test_strict_open_xml_is_read(project):
+    article = convert(DATA / "mammoth-strict-format.docx", "strict")
+    assert body_of(article.markdown).strip() == "Test"
+
+
+def test_empty_document_and_a_document_of_one_picture(tmp_path, project):
+    empty = convert(worddocs.saved(worddocs.new_document(), tmp_path / "empty.docx"), "empty")
+    assert empty.markdown == "---\n---\n" and empty.report.title is None
+    document = worddocs.new_document()
+    worddocs.picture(document.add_paragraph(), photo(tmp_path / "only.jpg", (600, 400)))
+    only = convert(worddocs.saved(document, tmp_path / "only.docx"), "only")
+    assert body_of(only.markdown).strip() == "![](images/only-1.jpg)"
+    loads(project, only)
+
+
+def zipped(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def docx_members(source: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(source) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+REFUSED = {
+    "text.docx": (lambda folder: folder.joinpath("text.docx").write_text("只是文字") and None,
+                  "不是有效的 Word（.docx）文件"),
+    "old.docx": (lambda folder: folder.joinpath("old.docx").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)) and None, "旧版 Word（.doc）或 WPS"),
+    "locked.docx": (lambda folder: folder.joinpath("locked.docx").write_bytes(
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + "EncryptionInfo".encode("utf-16-le") + bytes(600))
+        and None, "已加密"),
+    "sheet.docx": (lambda folder: zipped(folder / "sheet.docx", {
+        "[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}) and None,
+        "这是Excel 表格，不是 Word 文档"),
+    "cut.docx": (lambda folder: folder.joinpath("cut.docx").write_bytes(
+        (DATA / "mammoth-tables.docx").read_bytes()[:3000]) and None, "不是有效的 Word（.docx）文件"),
+    "entities.docx": (lambda folder: zipped(folder / "entities.docx", {
+        **docx_members(DATA / "mammoth-single-paragraph.docx"),
+        "word/document.xml": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaa">]><d>&a;</d>'})
+        and None, "含有 DTD 声明"),
+    "broken.docx": (lambda folder: zipped(folder / "broken.docx", {
+        **docx_members(DATA / "mammoth-single-paragraph.docx"),
+        "word/document.xml": b"<w:document"}) and None, "XML 已损坏"),
+}
+
+
+@pytest.mark.parametrize("name", REFUSED)
+def test_files_that_are_not_word_documents_are_refused_in_chinese(name, tmp_path):
+    make, message = REFUSED[name]
+    make(tmp_path)
+    with pytest.raises(BulletinError) as raised:
+        convert(tmp_path / name, "x")
+    problem, = raised.value.problems
+    assert message in problem.message and problem.file == tmp_path / name
