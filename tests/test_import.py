@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -401,6 +402,32 @@ def test_strict_open_xml_is_read(project):
     assert body_of(article.markdown).strip() == "Test"
 
 
+def strict(source: Path, target: Path) -> Path:
+    """The same document in Strict Open XML's namespaces (Word's "Strict Open XML Document")."""
+    members = {name: re.sub(rb"http://schemas\.openxmlformats\.org/(officeDocument|drawingml|"
+                            rb"wordprocessingml)/2006/([A-Za-z]+)", rb"http://purl.oclc.org/ooxml/\1/\2",
+                            data) for name, data in docx_members(source).items()}
+    return zipped(target, members)
+
+
+def test_strict_open_xml_reads_as_the_usual_format(tmp_path, word_folder):
+    usual = revised_document(tmp_path)
+    document = worddocs.new_document()
+    document.add_paragraph("严格格式的标题", style="Title")
+    document.add_heading("第一部分", level=1)
+    worddocs.tracked(worddocs.body(document, "正文，"), "删去的字", "del")
+    styled = worddocs.saved(document, tmp_path / "styled.docx")
+    for source in (usual, styled):
+        transitional = convert(source, "x")
+        strict_file = strict(source, tmp_path / f"strict-{source.name}")
+        assert b"purl.oclc.org/ooxml/wordprocessingml/main" in \
+            docx_members(strict_file)["word/document.xml"]
+        read = convert(strict_file, "x")
+        assert read.markdown == transitional.markdown
+        assert read.report.lines() == transitional.report.lines()
+    assert convert(styled, "x").markdown.startswith("---\ntitle: 严格格式的标题\n")
+
+
 def test_empty_document_and_a_document_of_one_picture(tmp_path, project):
     empty = convert(worddocs.saved(worddocs.new_document(), tmp_path / "empty.docx"), "empty")
     assert empty.markdown == "---\n---\n" and empty.report.title is None
@@ -454,3 +481,49 @@ def test_files_that_are_not_word_documents_are_refused_in_chinese(name, tmp_path
         convert(tmp_path / name, "x")
     problem, = raised.value.problems
     assert message in problem.message and problem.file == tmp_path / name
+
+
+SIGNATURES = [
+    ("文/徐文震", "authors: [徐文震]\n"),
+    ("图/张 炜", "photographers: [张 炜]\n"),
+    ("图文/曹 宏", "authors: [曹 宏]\nphotographers: [曹 宏]\n"),
+    ("（文/徐文震、赵丹阳 图/张 炜）", "authors: [徐文震, 赵丹阳]\nphotographers: [张 炜]\n"),
+    ("作者：王 芳", "authors: [王 芳]\n"),
+    ("撰稿：吕晓明 马文辉", "authors: [吕晓明, 马文辉]\n"),
+    ("执笔：钱 堃 摄影：吴 𠮷", "authors: [钱 堃]\nphotographers: [吴 𠮷]\n"),
+    ("摄影：潘叶翠", "photographers: [潘叶翠]\n"),
+    ("（第三小组）", "byline: 第三小组\n"),
+    ("（王维平）", "authors: [王维平]\n"),
+]
+
+
+@pytest.mark.parametrize("at_start", [True, False], ids=["start", "end"])
+@pytest.mark.parametrize(("signature", "front_matter"), SIGNATURES, ids=[s for s, _ in SIGNATURES])
+def test_signatures_at_the_start_or_the_end(signature, front_matter, at_start, tmp_path):
+    document = worddocs.new_document()
+    worddocs.title(document, "一篇简讯")
+    if at_start:
+        worddocs.office_paragraph(document, signature, font="楷体_GB2312", center=True)
+    worddocs.body(document, "正文只有一段。")
+    if not at_start:
+        worddocs.office_paragraph(document, signature, font="楷体_GB2312")
+    article = convert(worddocs.saved(document, tmp_path / "signed.docx"), "signed")
+    assert article.markdown == f"---\ntitle: 一篇简讯\n{front_matter}---\n\n正文只有一段。\n"
+
+
+def test_a_signature_closing_the_last_paragraph(tmp_path):
+    document = worddocs.new_document()
+    worddocs.title(document, "一篇简讯")
+    worddocs.body(document, "正文到此结束。（文/徐文震 图/张 炜）")
+    article = convert(worddocs.saved(document, tmp_path / "signed.docx"), "signed")
+    assert article.markdown == ("---\ntitle: 一篇简讯\nauthors: [徐文震]\nphotographers: [张 炜]\n"
+                                "---\n\n正文到此结束。\n")
+
+
+def test_a_bracketed_remark_ending_the_text_stays_text(tmp_path):
+    document = worddocs.new_document()
+    worddocs.title(document, "一篇简讯")
+    worddocs.body(document, "正文。")
+    worddocs.office_paragraph(document, "（本文有删节）")
+    article = convert(worddocs.saved(document, tmp_path / "remark.docx"), "remark")
+    assert article.markdown.endswith("---\n\n正文。\n\n（本文有删节）\n")

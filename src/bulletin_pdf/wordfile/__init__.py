@@ -46,9 +46,9 @@ def convert(docx: Path, article_stem: str, images_folder: str = "images") -> Imp
     """
     with system_refusals_as_problems():
         package = open_package(docx)
-    clean(package)
     styles_part = package.related_part("styles")
     styles = StyleBook(package.members[styles_part] if styles_part else None)
+    clean(package)  # leaves mammoth only the styles' names
     content = read_content(package, styles)
     draft = recognise(content)
 

@@ -58,12 +58,18 @@ def parse_credits(text: str, bare: bool = True) -> Credits | None:
         return labelled
     if not bare or match is None or SENTENCE_MARKS.search(inner):
         return None
+    if _is_unit(inner):
+        return Credits(byline=inner)
     names = person_names(inner)
     if names and all(PERSON.match(name) for name in names):
         return Credits(authors=names)
-    if len(inner) <= 20 and inner.endswith(UNIT_ENDINGS):
-        return Credits(byline=inner)
     return None
+
+
+def _is_unit(text: str) -> bool:
+    """`第三小组`, `区委党校`: a unit's name (a name of two or three characters is a person's)."""
+    return len(text) <= 20 and text.endswith(UNIT_ENDINGS) and (len(text) >= 4 or
+                                                                 text.startswith("第"))
 
 
 def trailing_credits(text: str) -> tuple[Credits, int] | None:
