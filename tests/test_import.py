@@ -18,6 +18,7 @@ from bulletin_pdf.articles import load_articles
 from bulletin_pdf.errors import BulletinError
 from bulletin_pdf.manifest import load_issue
 from bulletin_pdf.wordfile import ImportedArticle, convert
+from bulletin_pdf.wordfile.numbering import chinese_number
 
 DATA = Path(__file__).parent / "data" / "docx"
 MANIFEST = """\
@@ -527,3 +528,34 @@ def test_a_bracketed_remark_ending_the_text_stays_text(tmp_path):
     worddocs.office_paragraph(document, "（本文有删节）")
     article = convert(worddocs.saved(document, tmp_path / "remark.docx"), "remark")
     assert article.markdown.endswith("---\n\n正文。\n\n（本文有删节）\n")
+
+
+def test_numbers_word_writes_itself_are_printed_and_make_headings(tmp_path):
+    """Headings and points numbered by a multilevel list, not typed: their numbers are text."""
+    document = worddocs.new_document()
+    worddocs.title(document, "自动编号的稿件")
+    outline = worddocs.numbering(document, [("chineseCounting", "%1、"), ("chineseCounting", "（%2）"),
+                                            ("decimal", "%3."), ("decimal", "（%4）")])
+    points = worddocs.numbering(document, [("decimalEnclosedCircle", "%1")])
+    bullets = worddocs.numbering(document, [("bullet", "●")])
+    for text, level in (("提高政治站位", 0), ("深学细悟", 1), ("把握主线", 2), ("突出转化", 3)):
+        worddocs.numbered(worddocs.office_paragraph(document, text, font="黑体"), outline, level)
+    worddocs.body(document, "正文。")
+    for text, level in (("强化能力", 0), ("服务大局", 1)):
+        worddocs.numbered(worddocs.office_paragraph(document, text, font="黑体"), outline, level)
+    for text in ("要坚持党校姓党，强化政治训练。", "要坚持守正创新，强化专业训练。"):
+        worddocs.numbered(worddocs.office_paragraph(document, text), points)
+    for text in ("讲授式", "研讨式"):
+        worddocs.numbered(worddocs.office_paragraph(document, text), bullets)
+    article = convert(worddocs.saved(document, tmp_path / "numbered.docx"), "numbered")
+    assert body_of(article.markdown) == (
+        "\n# 一、提高政治站位\n\n## （一）深学细悟\n\n### 1. 把握主线\n\n#### （1）突出转化\n\n"
+        "正文。\n\n# 二、强化能力\n\n## （一）服务大局\n\n①要坚持党校姓党，强化政治训练。\n\n"
+        "②要坚持守正创新，强化专业训练。\n\n- 讲授式\n- 研讨式\n")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1, "一"), (10, "十"), (11, "十一"), (20, "二十"), (105, "一百零五"), (110, "一百一十"),
+    (2025, "二千零二十五")])
+def test_chinese_counting(value, expected):
+    assert chinese_number(value) == expected

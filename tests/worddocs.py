@@ -140,6 +140,28 @@ def _text_run(text: str, tag: str = "w:t") -> OxmlElement:
     return run
 
 
+def numbering(document: WordDocument, levels: list[tuple[str, str]]) -> int:
+    """A (multilevel) list definition, each level (number format, text like `%1、`); its numId."""
+    numbering_element = document.part.numbering_part.element
+    abstract_id = len(numbering_element.findall(qn("w:abstractNum")))
+    abstract = OxmlElement("w:abstractNum", {qn("w:abstractNumId"): str(abstract_id)})
+    for index, (number_format, text) in enumerate(levels):
+        level = OxmlElement("w:lvl", {qn("w:ilvl"): str(index)})
+        for tag, value in (("w:start", "1"), ("w:numFmt", number_format), ("w:lvlText", text)):
+            level.append(OxmlElement(tag, {qn("w:val"): value}))
+        abstract.append(level)
+    numbering_element.insert(0, abstract)  # abstract definitions come before the nums
+    return numbering_element.add_num(abstract_id).numId
+
+
+def numbered(paragraph: Paragraph, num_id: int, level: int = 0) -> Paragraph:
+    """The paragraph numbered by Word (its number is not in its text)."""
+    numbering_properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    numbering_properties.get_or_add_ilvl().val = level
+    numbering_properties.get_or_add_numId().val = num_id
+    return paragraph
+
+
 def saved(document: WordDocument, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     document.save(str(path))

@@ -57,7 +57,7 @@ class Writer:
 
     def block(self, block: BodyBlock) -> str:
         if isinstance(block, Heading):
-            text = self.inline(block.paragraph.pieces, emphasis=False)
+            text = self.inline(block.paragraph.pieces, emphasis=False, line_start=False)
             return "#" * block.level + " " + re.sub(r"(?<!\\)#", r"\#", text)
         if isinstance(block, FigureRow):
             return "\n".join(self.figure(picture.key, caption)
@@ -73,10 +73,15 @@ class Writer:
         marker = "1." if paragraph.ordered else "-"
         return f"{'   ' * paragraph.list_level}{marker} {text}"
 
-    def inline(self, pieces: list[Piece], emphasis: bool = True, table: bool = False) -> str:
-        """A paragraph's pieces as Markdown; its emphasis dropped if it would not parse as such."""
+    def inline(self, pieces: list[Piece], emphasis: bool = True, table: bool = False,
+               line_start: bool = True) -> str:
+        """A paragraph's pieces as Markdown; its emphasis dropped if it would not parse as such.
+
+        `line_start`: the text starts a line, where `1. ` or `#` would begin a list or heading.
+        """
         for keep in ((True, True), (True, False), (False, False)) if emphasis else ((False, False),):
             written = self._inline(pieces, *keep, table=table)
+            written = escape_line_start(written) if line_start else written
             if not any(keep) or _parses_as(written, _expected_text(pieces)):
                 if emphasis and not any(keep) and _has_emphasis(pieces):
                     self.plain_paragraphs += 1
@@ -99,7 +104,7 @@ class Writer:
                 trail = body[len(body.rstrip(WHITESPACE)):]
                 body = f"{lead}{marker}{core}{marker[::-1]}{trail}"
             out.append(body)
-        return escape_line_start("".join(out))
+        return "".join(out)
 
     def figure(self, key: str, caption: str) -> str:
         if key not in self.pictures:
@@ -111,7 +116,7 @@ class Writer:
 
     def table(self, table: Table) -> str:
         grid = _grid(table, lambda cell: " ".join(
-            self.inline(paragraph.pieces, table=True) for paragraph in cell))
+            self.inline(paragraph.pieces, table=True, line_start=False) for paragraph in cell))
         if not grid:
             return ""
         width = max(len(row) for row in grid)

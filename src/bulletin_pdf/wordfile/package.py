@@ -24,15 +24,9 @@ from pathlib import Path, PurePosixPath
 from lxml import etree
 
 from ..errors import BulletinError, Problem
+from .numbering import write_numbers
+from .ooxml import MC, NAMESPACES, PACKAGE_RELATIONSHIPS, A, M, R, V, W, parse_xml
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-A = "http://schemas.openxmlformats.org/drawingml/2006/main"
-M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
-MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
-V = "urn:schemas-microsoft-com:vml"
-PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relationships"
-NAMESPACES = {"w": W, "r": R, "a": A, "m": M, "mc": MC, "v": V}
 RELATIONSHIP = R + "/"  # the prefix of every relationship type
 
 # Limits for a document from anywhere: generous for any real article with photos.
@@ -82,6 +76,11 @@ class WordPackage:
             if relation_kind == RELATIONSHIP + kind and not external:
                 return target if target in self.members else None
         return None
+
+    def xml_part(self, kind: str) -> etree._Element | None:
+        """The part related with `kind` (numbering, styles…), parsed; None when there is none."""
+        part = self.related_part(kind)
+        return parse_xml(self.members[part], self.source) if part else None
 
     def relationship_targets(self, part: str) -> dict[str, tuple[str, bool]]:
         """Relationship id → (target, is it outside the package) for `part`."""
@@ -182,15 +181,6 @@ def _resolve(folder: PurePosixPath, target: str) -> str:
     return "/".join(parts)
 
 
-def parse_xml(content: bytes, source: Path) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False)
-    try:
-        return etree.fromstring(content, parser)
-    except etree.XMLSyntaxError as error:
-        raise _refusal(source, f"文件中的 XML 已损坏，无法读取（{error}）") from None
-
-
 def _refusal(path: Path, message: str) -> BulletinError:
     return BulletinError([Problem(message, path)])
 
@@ -203,6 +193,8 @@ def clean(package: WordPackage) -> None:
         root = parse_xml(package.members[part], package.source)
         targets = package.relationship_targets(part)
         _clean_part(root, targets, package)
+        if part == package.main:
+            write_numbers(root, package.xml_part("numbering"), package.xml_part("styles"))
         package.members[part] = etree.tostring(root, xml_declaration=True, encoding="UTF-8",
                                                standalone=True)
     package.dropped += _comments(package)
