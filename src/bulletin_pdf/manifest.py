@@ -256,21 +256,16 @@ def _sections(document: YamlDocument, raw_sections: list[dict], folder: Path,
 def _check_section_kind(document: YamlDocument, raw: dict, index: int, problems: Problems) -> None:
     """An articles section lists articles; a gallery lists photos, and nothing else.
 
-    An empty list (`articles: []`, as `bulletin-pdf new` writes) is allowed here: the
-    issue is being filled; `printable` leaves such a section out of the PDF.
+    A section that lists nothing yet (`articles: []` as `bulletin-pdf new` writes it,
+    an empty `articles:`, or none at all) is allowed here: the issue is being filled;
+    `printable` leaves such a section out of the PDF, with a warning.
     """
     key = ("sections", index)
     if raw["kind"] == "gallery":
-        if raw["photos"] is None:
-            problems.report(document.problem("图片栏目（kind: gallery）须列出 photos", (*key, "photos")))
         if raw["articles"]:
             problems.report(document.problem("图片栏目不能列 articles", (*key, "articles")))
-    else:
-        if raw["articles"] is None:
-            problems.report(document.problem("缺少必填的键 “articles”", (*key, "articles")))
-        if raw["photos"]:
-            problems.report(document.problem(
-                "photos 只用于图片栏目：请加 kind: gallery", (*key, "photos")))
+    elif raw["photos"]:
+        problems.report(document.problem("photos 只用于图片栏目：请加 kind: gallery", (*key, "photos")))
 
 
 def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: Path,

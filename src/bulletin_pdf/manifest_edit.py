@@ -38,6 +38,8 @@ from .yamlfile import compose_yaml, yaml_scalar
 
 DEFAULT_LIST_OFFSET = 2  # `- ` items two spaces right of their key, as in the README
 BOM = "\ufeff"
+# Section titles are two to four characters: one mistyped of two (简汛 for 简讯) is a likely typo.
+TITLE_LIKENESS = 0.5
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def _section_index(edit: ManifestText, wanted: str | None) -> int:
         return articles[0]
     if _bare(wanted) not in titles:
         raise BulletinError([edit.problem(
-            f"没有名为 “{wanted}” 的栏目{did_you_mean(_bare(wanted), titles) or '。'}"
+            f"没有名为 “{wanted}” 的栏目{did_you_mean(_bare(wanted), titles, TITLE_LIKENESS) or '。'}"
             f"现有的文章栏目：{choices or '无'}", ("sections",))])
     index = titles.index(_bare(wanted))
     if index not in articles:
