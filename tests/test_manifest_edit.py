@@ -12,7 +12,7 @@ from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
 
 from bulletin_pdf.errors import BulletinError
 from bulletin_pdf.manifest import load_issue
-from bulletin_pdf.manifest_edit import append_articles
+from bulletin_pdf.manifest_edit import append_articles, articles_section
 
 NEW_ARTICLES = ["articles/new-01.md", "articles/新 稿件 (2).md"]
 ARTICLE = "---\ntitle: 新文章\n---\n\n正文。\n"
@@ -144,6 +144,9 @@ def test_an_unknown_section_is_refused_naming_the_sections(tmp_path):
     assert message.startswith(f"{tmp_path}/issue.yaml:6：sections：没有名为 “简汛” 的栏目")
     assert "是否想写 “简讯”？" in message and "现有的文章栏目：简讯、感悟" in message
     assert "是否想写" not in refused(manifest, "学习动态", NEW_ARTICLES)
+    with pytest.raises(BulletinError, match="没有名为 “简汛” 的栏目"):  # asked before any article is made
+        articles_section(manifest, "简汛")
+    assert articles_section(manifest, None) == "简讯"
     assert append_articles(manifest, "【感悟】", NEW_ARTICLES).section == "感悟"  # as printed
 
 

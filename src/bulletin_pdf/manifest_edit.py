@@ -61,8 +61,7 @@ def append_articles(manifest: Path, section: str | None, articles: list[str]) ->
     """
     folder = manifest.parent.resolve()
     with system_refusals_as_problems():
-        load_issue_collecting(folder, Problems())  # a broken manifest: its own problems
-        edit = ManifestText.read(manifest)
+        edit = _read_valid(manifest)
         index = _section_index(edit, section)
         raw = edit.data["sections"][index]
         added, already = _new_articles(edit, folder, articles)
@@ -74,6 +73,21 @@ def append_articles(manifest: Path, section: str | None, articles: list[str]) ->
             expected["sections"][index]["articles"] = [*_listed(raw.get("articles")), *added]
             edit.save(manifest, expected, stat.S_IMODE(manifest.stat().st_mode))
     return AppendResult(str(raw["title"]), tuple(added), tuple(already))
+
+
+def articles_section(manifest: Path, section: str | None) -> str:
+    """The title of the section `append_articles(manifest, section, …)` would list articles
+    in; raises its refusal (unknown section, a gallery) without changing anything, so that
+    a caller can refuse before it writes any article."""
+    with system_refusals_as_problems():
+        edit = _read_valid(manifest)
+        return str(edit.data["sections"][_section_index(edit, section)]["title"])
+
+
+def _read_valid(manifest: Path) -> ManifestText:
+    """The manifest to edit; one with problems of its own is reported as `build` would."""
+    load_issue_collecting(manifest.parent.resolve(), Problems())
+    return ManifestText.read(manifest)
 
 
 def _section_index(edit: ManifestText, wanted: str | None) -> int:
