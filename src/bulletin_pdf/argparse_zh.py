@@ -9,6 +9,7 @@ nothing else in the process is affected.
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -150,3 +151,19 @@ def number(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"“{text}” 不是数") from None
+
+
+def positive_integer(text: str) -> int:
+    """`type=` for counts and numbers from 1 up."""
+    value = integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数，而不是 {text}")
+    return value
+
+
+def iso_date(text: str) -> datetime.date:
+    """`type=` for dates written YYYY-MM-DD."""
+    try:
+        return datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” 不是有效日期，应写成 YYYY-MM-DD，如 2025-05-21") from None

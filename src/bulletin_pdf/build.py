@@ -38,7 +38,7 @@ from .layout import (
     load_layout,
     render_html,
 )
-from .manifest import BINDING_NAMES, Issue, load_issue_collecting
+from .manifest import BINDING_NAMES, Issue, load_issue_collecting, printable
 from .pdf import check_stylesheets, write_pdf
 from .postprocess import finish_print
 from .preflight import PROFILE_LABELS, preflight
@@ -140,7 +140,9 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     project = find_project(options.issue)
     say("读取期刊清单…")
     problems = Problems()
-    issue = load_issue_collecting(options.issue, problems)
+    ready = printable(load_issue_collecting(options.issue, problems))
+    issue = ready.issue
+    problems.extend(ready.problems)
     article_count = sum(len(section.articles) for section in issue.sections)
     say(f"读取 {len(issue.sections)} 个栏目、{article_count} 篇文章…")
     layout = _collecting(problems, load_layout, project.layouts, issue)
@@ -153,7 +155,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     profiles: tuple[Profile, ...] = ()
     outputs: dict[str, Path] = {}
     photos = CoarsePhotos()
-    warnings: list[Problem] = []
+    warnings: list[Problem] = list(ready.warnings)
     if layout:
         profiles = tuple(_override(layout.profiles[name], options)
                          for name in _profile_names(options.profile, layout))

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
-from .argparse_zh import ArgumentParser, integer, number
+from .argparse_zh import ArgumentParser, integer, iso_date, number, positive_integer
 from .build import BuildOptions, build, find_project, prepare
 from .errors import BulletinError, Problems, display_path
 from .files import system_refusals_as_problems
@@ -25,6 +25,7 @@ from .forked import ChildDied
 from .layout import PROFILE_NAMES, load_layout, render_html
 from .lint import count_by_rule, count_summary, lint_file, write_fixes
 from .manifest import BINDINGS, load_issue
+from .new_issue import create_issue
 from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
 from .typography import Typography
@@ -68,6 +69,27 @@ def command_check(args: argparse.Namespace) -> int:
     print(f"字体：{'；'.join(_role_summary(role) for role in prepared.fonts.roles.values())}")
     print(f"检查通过：{display_path(args.issue)}"
           f"（{'、'.join(PROFILE_LABELS[name] for name in prepared.profile_names)}）")
+    return 0
+
+
+def command_new(args: argparse.Namespace) -> int:
+    made = create_issue(args.issue, args.source, args.number, args.date)
+    for warning in made.skipped:
+        print(f"警告：{warning}", file=sys.stderr)
+    shown = display_path(made.folder)
+    origin = (f"沿用 {display_path(made.source)} 的简报名、报头、版记、栏目等设置，文章与照片已清空"
+              if made.source else "新模板：请先把标有“（请修改）”的简报名和编印单位改成实际内容")
+    print(f"已创建第 {made.number} 期（{made.date.isoformat()}）：{shown}")
+    print(f"  {display_path(made.manifest)}  期刊清单（{origin}）")
+    print(f"  {display_path(made.articles)}/  放文章的文件夹")
+    print("栏目：" + "、".join(title + ("（图片栏目：照片列在 issue.yaml 的 photos 中）"
+                                      if kind == "gallery" else "") for title, kind in made.sections))
+    section = next((title for title, kind in made.sections if kind != "gallery"), None)
+    print("下一步：")
+    if section is not None:
+        print(f"  bulletin-pdf import {shown} 稿件.docx --section {section}    把 Word 稿件导入为文章")
+    print(f"  bulletin-pdf check {shown}    检查还缺什么")
+    print(f"  bulletin-pdf build {shown}    排出 PDF")
     return 0
 
 
@@ -201,6 +223,23 @@ def build_parser() -> argparse.ArgumentParser:
                        help="按哪一版检查照片分辨率（默认与 build 相同，按版式设置）")
     check.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     check.set_defaults(run=command_check)
+
+    new = command("new", "新建一期：沿用上一期的设置与栏目，文章清空",
+                  "新建一期简报的文件夹：issue.yaml 与 articles/ 文件夹。\n"
+                  "沿用 issues/ 中最新一期（期号最大，其次日期最晚）的简报名、报头、口号、编印单位、\n"
+                  "版式、纸张、装订、版记和栏目（保留注释），期号加 1，日期为今天，文章与照片清空；\n"
+                  "还没有任何一期时写出带注释的模板。不会覆盖已有的文件夹。",
+                  "bulletin-pdf new issues/2025-002",
+                  "bulletin-pdf new issues/2025-002 --from issues/2025-001",
+                  "bulletin-pdf new issues/2026-001 --number 1 --date 2026-01-15")
+    new.add_argument("issue", type=Path, metavar="期刊文件夹",
+                     help="新一期的文件夹，须还不存在，如 issues/2025-002")
+    new.add_argument("--from", dest="source", type=Path, metavar="期刊文件夹",
+                     help="沿用这一期的设置（默认：issues/ 中最新的一期）")
+    new.add_argument("--number", type=positive_integer, metavar="期号",
+                     help="新一期的期号（默认：所沿用一期的期号加 1）")
+    new.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help="新一期的日期（默认：今天）")
+    new.set_defaults(run=command_new)
 
     fonts = command("fonts", "列出每个字体角色实际使用的字体与后备字体",
                     "列出 fonts/fonts.yaml 中每个字体角色实际使用的字体、后备字体和找不到而跳过的字体。",

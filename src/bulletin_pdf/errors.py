@@ -97,9 +97,9 @@ class Problems:
         return iter(self.items)
 
 
-def did_you_mean(word: str, options: Iterable[str]) -> str:
+def did_you_mean(word: str, options: Iterable[str], cutoff: float = 0.6) -> str:
     """`，是否想写 “title”？` with the option closest to `word`; "" when none is close."""
-    close = difflib.get_close_matches(word, list(options), n=1)
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=cutoff)
     return f"，是否想写 “{close[0]}”？" if close else ""
 
 

@@ -10,6 +10,10 @@ content hash of the original, so a rebuild decodes no 6-megapixel photo twice.
 Each prepared version is a file, and the PDF stage serves that file's own
 `file:` URL: WeasyPrint 70 re-reads the file behind a response's URL when it
 writes the PDF, so the bytes it embeds must be the file's bytes.
+
+Phone photos in HEIC/HEIF (iPhone) are decoded by pillow-heif, which applies the
+rotation the file carries (and then reports the EXIF orientation as upright). No PDF
+reader needs to know HEIC: both prepared versions are JPEG, made once and cached.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 from xml.etree import ElementTree
 
+import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
 from .errors import BulletinError, Problem
@@ -34,9 +39,15 @@ from .forked import die_with_parent
 # Pillow's own guard warns in English (DecompressionBombWarning) and refuses at a fixed
 # size; `photo_problem` applies the layout's limit before anything decodes a photo.
 Image.MAX_IMAGE_PIXELS = None
+pillow_heif.register_heif_opener()  # Image.open reads HEIC/HEIF, rotated as the file says
 
-RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp")
+RASTER_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".tif", ".tiff", ".webp", ".bmp", ".heic",
+                   ".heif")
 IMAGE_SUFFIXES = (*RASTER_SUFFIXES, ".svg")
+ACCEPTED_FORMATS = "JPEG、PNG、HEIC/HEIF（iPhone 照片）、WebP、GIF、TIFF、BMP 或 SVG"
+# Photographs, lossily compressed: their screen copies are JPEG (other formats: PNG).
+PHOTO_FORMATS = ("JPEG", "HEIF")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".heic", ".heif")
 # Bump when a conversion changes, so old cache entries are not reused.
 CONVERSION_VERSION = b"print-3"
 SCREEN_VERSION = b"screen-4"
@@ -61,7 +72,7 @@ def image_problem(path: Path) -> str | None:
     """Why the file at `path` cannot be used as an image, or None."""
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
-        return f"不支持的图片格式 “{suffix}”：请用 JPEG、PNG 或 SVG"
+        return f"不支持的图片格式 “{suffix}”：可用 {ACCEPTED_FORMATS}"
     try:
         if suffix == ".svg":
             root = ElementTree.parse(path).getroot()
@@ -261,7 +272,7 @@ def _print_path(path: Path, icc_profile: Path, cache: Path) -> Path:
 
 
 def _screen_path(path: Path, cache: Path) -> Path:
-    suffix = ".jpg" if path.suffix.lower() in (".jpg", ".jpeg") else ".png"
+    suffix = ".jpg" if path.suffix.lower() in PHOTO_SUFFIXES else ".png"
     return _cached_path(path, cache, SCREEN_VERSION, suffix)
 
 
@@ -295,14 +306,13 @@ def _shrink(source: bytes) -> bytes:
         image = _eight_bit(_upright(original, _orientation(original)))
         if (max(image.size) <= SCREEN_MAX_PIXELS and image is original
                 and original.format in ("JPEG", "PNG")):
-            return source
+            return source  # what WeasyPrint embeds as it is (never HEIC)
         image.thumbnail((SCREEN_MAX_PIXELS, SCREEN_MAX_PIXELS), Image.Resampling.LANCZOS)
         output = io.BytesIO()
-        if original.format != "JPEG":  # PNG, GIF, TIFF…: lossless, transparency kept
+        if original.format not in PHOTO_FORMATS:  # PNG, GIF, TIFF…: lossless, transparency kept
             image.save(output, "PNG", optimize=True)
         else:
-            if image.mode not in ("RGB", "L", "CMYK"):
-                image = image.convert("RGB")
+            image = _flatten(image)  # a HEIC may have transparency; JPEG has none
             image.save(output, "JPEG", quality=82,
                        **({"icc_profile": original.info["icc_profile"]}
                           if "icc_profile" in original.info else {}))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from .errors import BulletinError, KeyPath, Problem, Problems, describe_key_path
+from .errors import BulletinError, KeyPath, Problem, Problems, describe_key_path, display_path
 from .images import image_problem
 from .references import FileKind, file_problem
 from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
@@ -44,6 +46,10 @@ COLOPHON_SCHEMA: Schema = {
     "printed_on": Field(iso_date),  # 印发日期, default: the issue's date
     "copies": Field(positive_int),  # 共印N份
 }
+
+# Marks the values of `bulletin-pdf new`'s template the editor must replace: a build
+# refuses to print them.
+PLACEHOLDER = "（请修改）"
 
 BINDINGS = ("saddle", "perfect", "none")
 BINDING_NAMES = {"saddle": "骑马钉装订", "perfect": "胶装", "none": "不装订"}
@@ -99,6 +105,13 @@ class Section:
     kind: str = "articles"
     photos: tuple[Photo, ...] = ()
     columns: int = 2
+    key: KeyPath = ()  # sections[i] in the manifest
+    listed: int = 0  # entries the manifest lists (articles or photos), found or not
+
+    @property
+    def noun(self) -> str:
+        """What the section lists, in words."""
+        return "照片" if self.kind == "gallery" else "文章"
 
 
 @dataclass(frozen=True)
@@ -234,24 +247,25 @@ def _sections(document: YamlDocument, raw_sections: list[dict], folder: Path,
             kind=raw["kind"],
             photos=_photos(document, raw["photos"] or [], index, folder, problems),
             columns=raw["columns"],
+            key=("sections", index),
+            listed=len(raw["articles"] or raw["photos"] or ()),
         ))
     return tuple(sections)
 
 
 def _check_section_kind(document: YamlDocument, raw: dict, index: int, problems: Problems) -> None:
-    """An articles section lists articles; a gallery lists photos, and nothing else."""
+    """An articles section lists articles; a gallery lists photos, and nothing else.
+
+    A section that lists nothing yet (`articles: []` as `bulletin-pdf new` writes it,
+    an empty `articles:`, or none at all) is allowed here: the issue is being filled;
+    `printable` leaves such a section out of the PDF, with a warning.
+    """
     key = ("sections", index)
     if raw["kind"] == "gallery":
-        if not raw["photos"]:
-            problems.report(document.problem("图片栏目（kind: gallery）须列出 photos", (*key, "photos")))
         if raw["articles"]:
             problems.report(document.problem("图片栏目不能列 articles", (*key, "articles")))
-    else:
-        if raw["articles"] is None:
-            problems.report(document.problem("缺少必填的键 “articles”", (*key, "articles")))
-        if raw["photos"]:
-            problems.report(document.problem(
-                "photos 只用于图片栏目：请加 kind: gallery", (*key, "photos")))
+    elif raw["photos"]:
+        problems.report(document.problem("photos 只用于图片栏目：请加 kind: gallery", (*key, "photos")))
 
 
 def _photos(document: YamlDocument, raw_photos: list[dict], index: int, folder: Path,
@@ -282,3 +296,54 @@ def _check_article_path(ref: ArticleRef, name: str, folder: Path,
     if first is not None:
         return ref.problem(f"文章 “{name}” 重复列出：已见于 {describe_key_path(first)}")
     return None
+
+
+@dataclass(frozen=True)
+class Printable:
+    """An issue as it can be printed: its empty sections left out."""
+
+    issue: Issue
+    warnings: tuple[Problem, ...]  # a section left out, each
+    problems: tuple[Problem, ...]  # what stops the build: nothing to print, a placeholder left
+
+
+def printable(issue: Issue) -> Printable:
+    """`issue` without the sections that list nothing yet, which would print as a bare
+    heading; an issue with nothing listed at all, or with a value of `new`'s template
+    still unchanged, cannot be printed."""
+    empty = [section for section in issue.sections if not section.listed]
+    folder = display_path(issue.folder)
+    warnings = tuple(issue.problem(
+        f"栏目 “{section.title}” 还没有{section.noun}，本期不排这个栏目；{_how_to_fill(section, folder)}",
+        section.key) for section in empty)
+    problems = [issue.problem(f"“{value}” 是模板中的占位文字：请改成实际内容", key)
+                for key, value in _strings(issue.document.data if issue.document else None, ())
+                if PLACEHOLDER in value]
+    if len(empty) == len(issue.sections):
+        titles = "、".join(section.title for section in issue.sections)
+        problems.append(issue.problem(
+            f"本期的栏目（{titles}）都还没有文章或照片：用 bulletin-pdf import {folder} "
+            "稿件.docx --section 栏目名 导入 Word 稿件，或在各栏目的 articles 中列出 Markdown 文章、"
+            "在图片栏目的 photos 中列出照片", ("sections",)))
+        return Printable(issue, (), tuple(problems))
+    kept = tuple(section for section in issue.sections if section.listed)
+    return Printable(replace(issue, sections=kept), warnings, tuple(problems))
+
+
+def _how_to_fill(section: Section, folder: str) -> str:
+    if section.kind == "gallery":
+        return "要排入时，在 photos 中列出照片（每张写 file 与 caption）"
+    return (f"要排入时，用 bulletin-pdf import {folder} 稿件.docx --section {section.title} 导入，"
+            "或在 articles 中列出文章")
+
+
+def _strings(data: Any, key: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+    """Every text value of `data` with its key path."""
+    if isinstance(data, str):
+        yield key, data
+    elif isinstance(data, dict):
+        for name, value in data.items():
+            yield from _strings(value, (*key, str(name)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _strings(value, (*key, index))

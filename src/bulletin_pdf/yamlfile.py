@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +118,18 @@ def read_text(path: Path) -> str:
 
 def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
     """Parse one YAML document; `first_line` is where `text` starts inside `file`."""
+    node, data = compose_yaml(text, file, first_line)
+    document = YamlDocument(data, file, {(): first_line})
+    problems = Problems()
+    if node is not None:
+        _index_lines(node, (), first_line, document, problems, text)
+    problems.raise_if_any()
+    return document
+
+
+def compose_yaml(text: str, file: Path, first_line: int = 1) -> tuple[yaml.Node | None, Any]:
+    """The node tree of one YAML document (each node knows where in `text` it starts and
+    ends) and its data; syntax errors and alias bombs as problems of `file`."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -131,12 +144,7 @@ def parse_yaml(text: str, file: Path, first_line: int = 1) -> YamlDocument:
         raise BulletinError([Problem("YAML 嵌套层数太多：请检查缩进和括号", file)]) from None
     finally:
         loader.dispose()
-    document = YamlDocument(data, file, {(): first_line})
-    problems = Problems()
-    if node is not None:
-        _index_lines(node, (), first_line, document, problems, text)
-    problems.raise_if_any()
-    return document
+    return node, data
 
 
 # Office mistakes PyYAML reports a line late or in its own terms, found on the line itself.
@@ -268,3 +276,15 @@ def split_front_matter(text: str, file: Path) -> FrontMatterFile:
         raise BulletinError([Problem("YAML 头信息没有结束：缺少第二行 ---", file, 1)])
     document = parse_yaml("\n".join(lines[1:start - 1]), file, first_line=2)
     return FrontMatterFile(document, "\n".join(lines[start:]), start + 1)
+
+
+def yaml_scalar(value: str, in_flow: bool = False) -> str:
+    """`value` written as a YAML scalar: plain when it reads back as itself (in a block list,
+    or inside `[…]` when `in_flow`), else double-quoted (JSON's quoting is valid YAML)."""
+    probe = f"[{value}]" if in_flow else f"- {value}"
+    try:
+        plain = "\n" not in value and value == value.strip() and \
+            yaml.load(probe, Loader=_Loader) == [value]
+    except yaml.YAMLError:
+        plain = False
+    return value if plain else json.dumps(value, ensure_ascii=False)
