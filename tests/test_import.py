@@ -15,6 +15,7 @@ from pdfread import read_pages, squash
 from PIL import Image
 
 from bulletin_pdf.articles import load_articles
+from bulletin_pdf.cli import main
 from bulletin_pdf.errors import BulletinError
 from bulletin_pdf.manifest import load_issue
 from bulletin_pdf.wordfile import ImportedArticle, convert
@@ -559,3 +560,146 @@ def test_numbers_word_writes_itself_are_printed_and_make_headings(tmp_path):
     (2025, "二千零二十五")])
 def test_chinese_counting(value, expected):
     assert chinese_number(value) == expected
+
+
+# --- bulletin-pdf import ----------------------------------------------------------------------
+
+def run(*arguments: str | Path) -> int:
+    return main([str(argument) for argument in arguments])
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder`, to see that nothing changed."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+@pytest.fixture
+def new_issue(project) -> Path:
+    """A new issue made by `bulletin-pdf new` from the project's test issue."""
+    folder = project.root / "issues" / "next"
+    assert run("new", folder, "--from", project.issue) == 0
+    return folder
+
+
+def test_import_three_word_files_into_a_new_issue_and_build(new_issue, project, tmp_path, capsys):
+    manifest = new_issue / "issue.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "sections:", "# 编者的注释\nsections:"), encoding="utf-8")
+    files = [office_document(tmp_path), picture_document(tmp_path), footnote_document(tmp_path)]
+    capsys.readouterr()
+    assert run("import", new_issue, *files, "--section", "简讯") == 0
+    out = capsys.readouterr().out
+    assert "已导入 3 篇文章，列在栏目“简讯”的末尾" in out
+    assert "开班 简讯.docx → " in out and "articles/开班-简讯.md" in out
+    assert "  标题：松江区第九期处级干部轮训班开班\n  副标题：——记开班式\n" in out
+    assert "  署名：（文/徐文震、赵丹阳 图/张\u3000炜）\n" in out
+    assert "  图片：3 张\n    images/pictures-1.jpg（图注：开班式现场）\n" in out
+    assert "  注释：脚注 2 条（排在文末）\n" in out
+    text = manifest.read_text(encoding="utf-8")
+    assert "# 编者的注释\n" in text
+    assert [ref.path.name for ref in load_issue(new_issue).sections[0].articles] == [
+        "开班-简讯.md", "pictures.md", "notes.md"]
+    assert {path.name for path in (new_issue / "articles" / "images").iterdir()} == {
+        "pictures-1.jpg", "pictures-2.jpg", "pictures-3.jpg"}
+    pdf = tmp_path / "next.pdf"
+    assert run("build", "-q", new_issue, "--profile", "screen", "-o", pdf) == 0
+    printed = squash("".join(page.body for page in read_pages(pdf)))
+    for seen in ("松江区第九期处级干部轮训班开班", "一、提高政治站位", "开班式现场", "第二组讨论",
+                 "见《讲话汇编》第12页。", "（文/徐文震、赵丹阳图/张炜）"):
+        assert seen in printed, seen
+    with pdfplumber.open(pdf) as document:
+        assert sum(len(page.images) for page in document.pages) == 3
+
+
+def test_import_never_overwrites_an_article_without_force(new_issue, tmp_path, capsys):
+    source = office_document(tmp_path)
+    assert run("import", new_issue, source) == 0
+    article = new_issue / "articles" / "开班-简讯.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n编辑改过的一段。\n", encoding="utf-8")
+    before = snapshot(new_issue)
+    capsys.readouterr()
+    assert run("import", new_issue, table_document(tmp_path), source) == 2
+    err = capsys.readouterr().err
+    assert "articles/开班-简讯.md：已有同名文章，不会覆盖" in err and "--force" in err
+    assert snapshot(new_issue) == before  # not even the other file's article
+    assert run("import", new_issue, source, "--force") == 0
+    assert "编辑改过的一段" not in article.read_text(encoding="utf-8")
+    assert load_issue(new_issue).sections[0].articles[0].path.name == "开班-简讯.md"
+    assert len(load_issue(new_issue).sections[0].articles) == 1  # listed once
+
+
+def test_one_file_that_cannot_be_imported_stops_them_all(new_issue, tmp_path, capsys):
+    before = snapshot(new_issue)
+    (tmp_path / "scan.pdf").write_bytes(b"%PDF-1.7\n")
+    (tmp_path / "notes.txt").write_text("文字", encoding="utf-8")
+    arguments = ("import", new_issue, picture_document(tmp_path), tmp_path / "scan.pdf",
+                 tmp_path / "notes.txt", tmp_path / "missing.docx")
+    capsys.readouterr()
+    assert run(*arguments) == 2
+    err = capsys.readouterr().err
+    assert "发现 3 个问题" in err
+    assert "scan.pdf：PDF 文件不能导入为文章" in err
+    assert "notes.txt：不能导入 “.txt” 文件：只能导入 Word 文件" in err
+    assert "missing.docx：找不到此文件" in err
+    assert snapshot(new_issue) == before
+
+
+def test_an_unknown_section_is_refused_before_anything_is_written(new_issue, tmp_path, capsys):
+    before = snapshot(new_issue)
+    arguments = (office_document(tmp_path), tmp_path / "missing.docx", "--section", "简汛")
+    assert run("import", new_issue, *arguments) == 2
+    err = capsys.readouterr().err
+    assert "没有名为 “简汛” 的栏目，是否想写 “简讯”？" in err
+    assert "missing.docx" not in err  # refused before any file was read
+    assert snapshot(new_issue) == before
+
+
+def test_a_manifest_that_cannot_be_changed_takes_the_written_files_back(new_issue, tmp_path, capsys):
+    manifest = new_issue / "issue.yaml"
+    before = snapshot(new_issue)
+    manifest.chmod(0o444)
+    try:
+        assert run("import", new_issue, picture_document(tmp_path)) == 2
+    finally:
+        manifest.chmod(0o644)
+    assert "期刊清单是只读的" in capsys.readouterr().err
+    assert snapshot(new_issue) == before and not (new_issue / "articles" / "images").exists()
+
+
+def test_article_names_from_the_file_names(new_issue, tmp_path, capsys):
+    first = worddocs.saved(worddocs.new_document(), tmp_path / "a" / "第1期 稿件（定稿）.docx")
+    worddocs.body(document := worddocs.new_document(), "另一篇。")
+    second = worddocs.saved(document, tmp_path / "b" / "第1期 稿件（定稿）.docx")
+    assert run("import", new_issue, first, second, "--section", "感悟") == 0
+    assert [ref.path.name for ref in load_issue(new_issue).sections[1].articles] == [
+        "第1期-稿件-定稿.md", "第1期-稿件-定稿-2.md"]
+
+
+def test_old_word_files_need_libreoffice(new_issue, tmp_path, monkeypatch, capsys):
+    old = tmp_path / "旧稿.doc"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert run("import", new_issue, old) == 2
+    assert "sudo apt-get install libreoffice-writer" in capsys.readouterr().err
+
+
+def test_old_word_files_are_converted_by_libreoffice(new_issue, tmp_path, monkeypatch, capsys):
+    """LibreOffice is not installed here: a stand-in `soffice` does what it would (writes the
+    .docx into --outdir), so that the call and the reading of its output are tested."""
+    office_document(tmp_path)  # what LibreOffice would make of the .doc
+    old = tmp_path / "旧稿.wps"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))
+    programs = tmp_path / "bin"
+    programs.mkdir()
+    soffice = programs / "soffice"
+    soffice.write_text(
+        "#!/bin/sh\n"
+        '[ "$2" = --headless ] && [ "$3" = --convert-to ] && [ "$4" = docx ] || exit 3\n'
+        f'cp "{tmp_path / "开班 简讯.docx"}" "$6/$(basename "${{7%.*}}").docx"\n')
+    soffice.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{programs}:/usr/bin:/bin")
+    assert run("import", new_issue, old) == 0
+    assert "旧稿.wps → " in capsys.readouterr().out
+    assert (new_issue / "articles" / "旧稿.md").read_text(encoding="utf-8").startswith(
+        "---\ntitle: 松江区第九期处级干部轮训班开班\n")

@@ -24,11 +24,12 @@ from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
 from .layout import PROFILE_NAMES, load_layout, render_html
 from .lint import count_by_rule, count_summary, lint_file, write_fixes
-from .manifest import BINDINGS, load_issue
+from .manifest import BINDINGS, MANIFEST_NAME, load_issue
 from .new_issue import create_issue
 from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
 from .typography import Typography
+from .wordfile.importing import import_files
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
@@ -96,6 +97,24 @@ def command_new(args: argparse.Namespace) -> int:
 def _role_summary(role: RoleFont) -> str:
     used = f"同 {role.borrowed_from}" if role.borrowed_from else role.families[0]
     return f"{role.role} {used}"
+
+
+def command_import(args: argparse.Namespace) -> int:
+    result = import_files(args.issue, args.files, args.section, args.force)
+    shown = display_path(args.issue)
+    print(f"已导入 {len(result.files)} 篇文章，列在栏目“{result.section}”的末尾"
+          f"（{display_path(args.issue / MANIFEST_NAME)}）")
+    for imported in result.files:
+        notes = [f"图片 {len(imported.images)} 张" if imported.images else "",
+                 "替换了原有文章" if imported.overwritten else "",
+                 "期刊清单中已有，未重复列出" if imported.already_listed else ""]
+        print(f"\n{imported.source.name} → {display_path(imported.article)}"
+              + (f"（{'，'.join(note for note in notes if note)}）" if any(notes) else ""))
+        for line in imported.report.lines():
+            print(f"  {line}")
+    print(f"\n下一步：\n  bulletin-pdf check {shown}    检查文章、照片与字体"
+          f"\n  bulletin-pdf build {shown}    排出 PDF")
+    return 0
 
 
 def command_fonts(args: argparse.Namespace) -> int:
@@ -240,6 +259,22 @@ def build_parser() -> argparse.ArgumentParser:
                      help="新一期的期号（默认：所沿用一期的期号加 1）")
     new.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help="新一期的日期（默认：今天）")
     new.set_defaults(run=command_new)
+
+    word = command("import", "把 Word 稿件（.docx）导入为本期的文章",
+                   "把 Word 稿件转换为文章（Markdown 与头信息，图片放在 articles/images/），\n"
+                   "列在 issue.yaml 中栏目的末尾（保留清单的注释与顺序），并逐篇报告：标题、署名、\n"
+                   "小标题、图片、表格、脚注，以及去掉的内容（批注、修订中删除的文字、文本框等）。\n"
+                   "不会覆盖已有的文章（加 --force 才替换）；任何一篇转换失败时，什么都不写。\n"
+                   ".doc 与 WPS 的 .wps 文件在装有 LibreOffice 时先转换为 .docx。",
+                   "bulletin-pdf import issues/2025-002 稿件.docx",
+                   "bulletin-pdf import issues/2025-002 开班.docx 座谈会.docx --section 简讯",
+                   "bulletin-pdf import issues/2025-002 开班.docx --force")
+    word.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-002")
+    word.add_argument("files", type=Path, nargs="+", metavar="稿件.docx", help="一个或多个 Word 文件")
+    word.add_argument("--section", metavar="栏目",
+                      help="列在哪个栏目（栏目名，如 简讯；默认为第一个文章栏目）")
+    word.add_argument("--force", action="store_true", help="替换已有的同名文章及其图片")
+    word.set_defaults(run=command_import)
 
     fonts = command("fonts", "列出每个字体角色实际使用的字体与后备字体",
                     "列出 fonts/fonts.yaml 中每个字体角色实际使用的字体、后备字体和找不到而跳过的字体。",
