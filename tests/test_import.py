@@ -471,7 +471,7 @@ REFUSED = {
         and None, "含有 DTD 声明"),
     "broken.docx": (lambda folder: zipped(folder / "broken.docx", {
         **docx_members(DATA / "mammoth-single-paragraph.docx"),
-        "word/document.xml": b"<w:document"}) and None, "XML 已损坏"),
+        "word/document.xml": b"<w:document"}) and None, "word/document.xml 已损坏"),
 }
 
 
@@ -703,3 +703,50 @@ def test_old_word_files_are_converted_by_libreoffice(new_issue, tmp_path, monkey
     assert "旧稿.wps → " in capsys.readouterr().out
     assert (new_issue / "articles" / "旧稿.md").read_text(encoding="utf-8").startswith(
         "---\ntitle: 松江区第九期处级干部轮训班开班\n")
+
+
+def everything_document(folder: Path) -> Path:
+    """One document with every part a Word file may have: styles, numbering, notes, comments, pictures."""
+    document = worddocs.new_document()
+    document.add_paragraph("样样都有", style="Title")
+    outline = worddocs.numbering(document, [("chineseCounting", "%1、")])
+    worddocs.numbered(worddocs.office_paragraph(document, "第一部分", font="黑体"), outline)
+    paragraph = worddocs.body(document, "有脚注")
+    worddocs.add_footnote(document, paragraph, "脚注。")
+    document.add_comment(paragraph.runs[0], text="批注", author="审稿人")
+    worddocs.tracked(paragraph, "删去", "del")
+    worddocs.picture(worddocs.office_paragraph(document, center=True), photo(folder / "p.jpg", (60, 40)))
+    document.add_table(rows=2, cols=2).cell(0, 0).text = "表"
+    return worddocs.saved(document, folder / "everything.docx")
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory) -> dict[str, bytes]:
+    return docx_members(everything_document(tmp_path_factory.mktemp("everything")))
+
+
+PART_DAMAGE = {"cut": lambda data: data[:len(data) // 2], "empty": lambda data: b"",
+               "other": lambda data: b"<x/>", "missing": lambda data: None}
+
+
+@pytest.mark.parametrize("damage", PART_DAMAGE)
+def test_any_part_damaged_imports_or_is_refused_in_chinese(everything, damage, tmp_path):
+    """Each part of the file in turn cut short, emptied, replaced or left out."""
+    outcomes = {}
+    for name, data in everything.items():
+        members = dict(everything)
+        damaged = PART_DAMAGE[damage](data)
+        if damaged is None:
+            del members[name]
+        else:
+            members[name] = damaged
+        path = zipped(tmp_path / f"{len(outcomes)}.docx", members)
+        try:
+            outcomes[name] = convert(path, "x").markdown
+        except BulletinError as error:
+            assert error.problems[0].file == path and re.search(r"[\u4e00-\u9fff]", str(error))
+            outcomes[name] = None
+    # What does not matter to an article is not missed: its text is all there.
+    for part in ("word/settings.xml", "word/theme/theme1.xml", "docProps/core.xml",
+                 "word/styles.xml", "word/numbering.xml", "word/comments.xml"):
+        assert outcomes[part] is not None and "有脚注" in outcomes[part], (part, outcomes[part])

@@ -18,11 +18,12 @@ PACKAGE_RELATIONSHIPS = "http://schemas.openxmlformats.org/package/2006/relation
 NAMESPACES = {"w": W, "r": R, "a": A, "m": M, "mc": MC, "v": V}
 
 
-def parse_xml(content: bytes, source: Path) -> etree._Element:
-    """A part's XML; no entities expanded, nothing fetched, damage said in Chinese."""
+def parse_xml(content: bytes, source: Path, part: str) -> etree._Element:
+    """The XML of `part` of the Word file `source`: no entities expanded, nothing fetched,
+    damage said in Chinese."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                              load_dtd=False)
     try:
         return etree.fromstring(content, parser)
     except etree.XMLSyntaxError as error:
-        raise BulletinError([Problem(f"文件中的 XML 已损坏，无法读取（{error}）", source)]) from None
+        raise BulletinError([Problem(f"文件中的 {part} 已损坏，无法读取（{error}）", source)]) from None

@@ -80,7 +80,7 @@ class WordPackage:
     def xml_part(self, kind: str) -> etree._Element | None:
         """The part related with `kind` (numbering, styles…), parsed; None when there is none."""
         part = self.related_part(kind)
-        return parse_xml(self.members[part], self.source) if part else None
+        return parse_xml(self.members[part], self.source, part) if part else None
 
     def relationship_targets(self, part: str) -> dict[str, tuple[str, bool]]:
         """Relationship id → (target, is it outside the package) for `part`."""
@@ -92,11 +92,13 @@ class WordPackage:
 
     def _relationships_by_id(self, part: str) -> dict[str, tuple[str, str, bool]]:
         folder, name = PurePosixPath(part).parent, PurePosixPath(part).name
-        rels = self.members.get(str(folder / "_rels" / f"{name}.rels").lstrip("/"))
+        rels_part = str(folder / "_rels" / f"{name}.rels").lstrip("/")
+        rels = self.members.get(rels_part)
         if rels is None:
             return {}
         found = {}
-        for relation in parse_xml(rels, self.source).iter(f"{{{PACKAGE_RELATIONSHIPS}}}Relationship"):
+        relations = parse_xml(rels, self.source, rels_part)
+        for relation in relations.iter(f"{{{PACKAGE_RELATIONSHIPS}}}Relationship"):
             target = relation.get("Target", "")
             external = relation.get("TargetMode") == "External"
             if not external:
@@ -185,12 +187,19 @@ def _refusal(path: Path, message: str) -> BulletinError:
     return BulletinError([Problem(message, path)])
 
 
+# Parts besides the body, with the root each has when it holds nothing.
+SIDE_PARTS = {"styles": "styles", "numbering": "numbering", "comments": "comments",
+              "footnotes": "footnotes", "endnotes": "endnotes"}
+
+
 def clean(package: WordPackage) -> None:
     """Remove from the text parts what an article cannot take; record each removal."""
+    for kind, root in SIDE_PARTS.items():
+        _replace_if_broken(package, kind, root)
     parts = [package.main] + [part for kind in ("footnotes", "endnotes")
                               if (part := package.related_part(kind))]
     for part in parts:
-        root = parse_xml(package.members[part], package.source)
+        root = parse_xml(package.members[part], package.source, part)
         targets = package.relationship_targets(part)
         _clean_part(root, targets, package)
         if part == package.main:
@@ -199,16 +208,28 @@ def clean(package: WordPackage) -> None:
                                                standalone=True)
     package.dropped += _comments(package)
     if styles := package.related_part("styles"):
-        package.members[styles] = _slimmed_styles(package.members[styles], package.source)
+        package.members[styles] = _slimmed_styles(package.members[styles], package.source, styles)
 
 
-def _slimmed_styles(content: bytes, source: Path) -> bytes:
+def _replace_if_broken(package: WordPackage, kind: str, root: str) -> None:
+    """A damaged side part (styles, notes…) is read as an empty one, and reported."""
+    part = package.related_part(kind)
+    if part is None:
+        return
+    try:
+        parse_xml(package.members[part], package.source, part)
+    except BulletinError:
+        package.members[part] = etree.tostring(etree.Element(f"{{{W}}}{root}", nsmap={"w": W}))
+        package.dropped.append(Dropped("已损坏而未能读取的部分", part))
+
+
+def _slimmed_styles(content: bytes, source: Path, part: str) -> bytes:
     """The styles part with only what mammoth reads: each style's id, type, name, numbering.
 
     A template's styles run to hundreds of kilobytes of formatting, which mammoth's
     DOM parser takes half a second over; the formatting is read by `styles` instead.
     """
-    root = parse_xml(content, source)
+    root = parse_xml(content, source, part)
     for style in list(root):
         if style.tag != f"{{{W}}}style":
             root.remove(style)
@@ -265,7 +286,7 @@ def _comments(package: WordPackage) -> list[Dropped]:
     part = package.related_part("comments")
     if part is None:
         return []
-    root = parse_xml(package.members[part], package.source)
+    root = parse_xml(package.members[part], package.source, part)
     found = []
     for comment in root.iter(f"{{{W}}}comment"):
         author = comment.get(f"{{{W}}}author", "").strip()

@@ -17,6 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 from docx.styles.style import BaseStyle
 from docx.styles.styles import Styles
+from lxml import etree
 
 T = TypeVar("T")
 WORD_DEFAULT_SIZE = 10.0  # points, when a document says nothing (ECMA-376 17.3.2.38)
@@ -50,7 +51,7 @@ class StyleBook:
         try:
             self._styles = Styles(parse_xml(styles_xml))
             self.default_size = _default_size(self._styles) or WORD_DEFAULT_SIZE
-        except (ValueError, TypeError, AttributeError):
+        except (etree.LxmlError, ValueError, TypeError, AttributeError):
             self._styles = None  # a styles part python-docx cannot take: direct formatting only
 
     def paragraph(self, style_id: str | None) -> StyleFacts:
@@ -66,7 +67,7 @@ class StyleBook:
         if key not in self._cache:
             try:
                 style = self._styles.get_by_id(style_id, kind)
-            except (ValueError, KeyError):
+            except (etree.LxmlError, ValueError, KeyError, AttributeError):
                 style = None
             self._cache[key] = _resolved(style) if style is not None else NO_STYLE
         return self._cache[key]
@@ -93,7 +94,7 @@ def _first(chain: list[BaseStyle], read: Callable[[BaseStyle], T | None]) -> T |
     for style in chain:
         try:
             value = read(style)
-        except (ValueError, KeyError, TypeError):  # a value python-docx does not know
+        except (etree.LxmlError, ValueError, KeyError, TypeError, AttributeError):  # odd values
             value = None
         if value is not None:
             return value
