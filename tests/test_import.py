@@ -11,6 +11,7 @@ import pdfplumber
 import pytest
 import worddocs
 from conftest import SAMPLE_ISSUE, Project, make_project
+from docx.oxml import OxmlElement
 from pdfread import read_pages, squash
 from PIL import Image
 
@@ -85,9 +86,10 @@ def office_document(folder: Path) -> Path:
 
 
 def styled_document(folder: Path) -> Path:
-    """Word's own styles: Title, Heading 1 and 2; the signature first."""
+    """Word's own styles: Title, Subtitle, Heading 1 and 2; the signature first."""
     document = worddocs.new_document()
     document.add_paragraph("学习贯彻会议精神", style="Title")
+    document.add_paragraph("在全区干部大会上的交流发言", style="Subtitle")
     worddocs.office_paragraph(document, "作者：张 炜", font="楷体_GB2312")
     document.add_heading("学习体会", level=1)
     worddocs.body(document, "会议精神内涵丰富。")
@@ -116,7 +118,7 @@ def line_break_document(folder: Path) -> Path:
     document = worddocs.new_document()
     worddocs.title(document, "从网页粘贴的文字")
     paragraph = worddocs.body(document, "这是从网页粘贴的")
-    worddocs.line_break(paragraph)
+    paragraph.add_run()._r.append(OxmlElement("w:cr"))  # a carriage return: the same as a break
     worddocs.styled_run(paragraph.add_run("文字，断行在句子中间。Hello"))
     worddocs.line_break(paragraph)
     worddocs.styled_run(paragraph.add_run("world"))
@@ -246,7 +248,8 @@ def test_office_document_without_styles(imported):
 def test_word_heading_styles_and_signature_first(imported):
     _, articles = imported
     markdown = articles["styled"].markdown
-    assert markdown.startswith("---\ntitle: 学习贯彻会议精神\nauthors: [张 炜]\n---\n")
+    assert markdown.startswith("---\ntitle: 学习贯彻会议精神\nsubtitle: 在全区干部大会上的交流发言\n"
+                               "authors: [张 炜]\n---\n")
     body = body_of(markdown)
     assert "\n# 学习体会\n" in body and "\n## 具体做法\n" in body and "作者" not in body
 

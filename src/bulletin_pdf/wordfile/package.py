@@ -280,6 +280,10 @@ def _clean_part(root: etree._Element, targets: dict[str, tuple[str, bool]],
     package.insertions += sum(1 for _ in root.iter(f"{{{W}}}ins"))
     for simple_field in list(root.iter(f"{{{W}}}fldSimple")):
         _unwrap(simple_field)  # mammoth skips simple fields, and their text with them
+    for tag, same_as in (("cr", "br"), ("ptab", "tab")):  # what mammoth knows by another name
+        for element in list(root.iter(f"{{{W}}}{tag}")):
+            element.tag = f"{{{W}}}{same_as}"
+            element.attrib.clear()
 
 
 def _comments(package: WordPackage) -> list[Dropped]:

@@ -35,6 +35,7 @@ INDENT = re.compile(r"^(\u3000|[ \xa0]{2,}|\t)")
 HEADING_STYLE = re.compile(r"^(heading|标题)\s*(\d)$")
 TITLE_STYLES = ("title", "标题")
 CAPTION_STYLES = ("caption", "题注")
+SUBTITLE_STYLES = ("subtitle", "副标题")
 
 
 @dataclass
@@ -206,9 +207,10 @@ def _title(blocks: list[Block], body_size: float) -> tuple[str | None, str | Non
     for line in lines[1:]:  # a long title broken over two centred lines
         title += (" " if title[-1:].isascii() and line[:1].isascii() else "") + line
     subtitle = None
-    if index < len(blocks) and isinstance(blocks[index], Paragraph) \
-            and SUBTITLE_START.match(text := _plain(blocks[index])) and "\n" not in text:
-        subtitle, index = text, index + 1
+    if index < len(blocks) and isinstance(following := blocks[index], Paragraph) \
+            and (SUBTITLE_START.match(text := _plain(following))
+                 or following.style.name in SUBTITLE_STYLES) and not following.pictures:
+        subtitle, index = " ".join(text.split()), index + 1
     return title, subtitle, blocks[index:]
 
 
