@@ -161,11 +161,11 @@ def test_key_paths_are_also_counted_from_one(project, capsys):
 
 # 5. The command line speaks Chinese -------------------------------------------
 
-COMMANDS = ("build", "check", "new", "fonts", "lint", "preflight")
+COMMANDS = ("build", "check", "new", "import", "fonts", "lint", "preflight")
 # What may stay Latin in the help: what the user types, and acronyms.
 LATIN_ALLOWED = {"bulletin", "pdf", "PDF", "X", "CMYK", "HTML", "CSS", "JSON", "CI", "dpi",
-                 "Markdown", "screen", "print", "all", "saddle", "perfect", "none", "YYYY", "MM", "DD",
-                 *COMMANDS}
+                 "Markdown", "Word", "WPS", "LibreOffice", "screen", "print", "all", "saddle",
+                 "perfect", "none", "YYYY", "MM", "DD", *COMMANDS}
 
 
 def help_text(capsys, *argv: str) -> str:
