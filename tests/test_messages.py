@@ -204,7 +204,8 @@ def test_help_in_a_plain_process_under_an_english_locale():
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["buidl", "issues/x"], "bulletin-pdf：错误：参数 命令：“buidl” 不是可选值"
-                            "（可选：build、check、new、import、fonts、lint、preflight），是否想写 “build”？"),
+                            "（可选：build、check、new、import、fonts、lint、preflight），"
+                            "是否想写 “build”？"),
     ([], "bulletin-pdf：错误：缺少必需的参数：命令"),
     (["build"], "bulletin-pdf build：错误：缺少必需的参数：期刊文件夹"),
     (["build", "issues/x", "--bogus"], "错误：无法识别的参数：--bogus"),
