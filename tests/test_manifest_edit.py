@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from conftest import MINIMAL_MANIFEST, SAMPLE_ISSUE
+from PIL import Image
 
 from bulletin_pdf.errors import BulletinError
 from bulletin_pdf.manifest import load_issue
-from bulletin_pdf.manifest_edit import append_articles, articles_section
+from bulletin_pdf.manifest_edit import append_articles, append_photos, articles_section
 
 NEW_ARTICLES = ["articles/new-01.md", "articles/新 稿件 (2).md"]
 ARTICLE = "---\ntitle: 新文章\n---\n\n正文。\n"
@@ -183,3 +184,50 @@ def test_a_read_only_manifest_is_not_changed(tmp_path):
                                                         "articles/c.md", *NEW_ARTICLES])
     manifest.chmod(0o444)
     assert "期刊清单是只读的，不会修改它" in refused(manifest, "简讯", NEW_ARTICLES)
+
+
+PHOTOS = [{"file": "gallery/合影.jpg", "caption": "案例教学: “莫德纳”速度"}, {"file": "gallery/IMG_0001.jpg"}]
+
+
+def gallery_issue(folder: Path, listing: str) -> Path:
+    manifest = issue_with(folder, MINIMAL_MANIFEST + "  - title: 学习掠影\n    kind: gallery\n" + listing,
+                          ["articles/a.md", "articles/b.md", "articles/c.md"])
+    for entry in [*PHOTOS, {"file": "gallery/old.jpg"}]:
+        (folder / entry["file"]).parent.mkdir(exist_ok=True)
+        Image.new("RGB", (60, 40)).save(folder / entry["file"])
+    return manifest
+
+
+@pytest.mark.parametrize(("listing", "added"), [
+    ("    photos:\n        - file: gallery/old.jpg   # 旧照片\n          caption: 旧\n",
+     "        - file: gallery/合影.jpg\n          caption: \"案例教学: “莫德纳”速度\"\n"
+     "        - file: gallery/IMG_0001.jpg\n"),
+    ("    photos: []\n",
+     "      - file: gallery/合影.jpg\n        caption: \"案例教学: “莫德纳”速度\"\n"
+     "      - file: gallery/IMG_0001.jpg\n"),
+    ("    photos: [{file: gallery/old.jpg, caption: 旧}]\n",
+     "    photos: [{file: gallery/old.jpg, caption: 旧}, {file: gallery/合影.jpg, "
+     "caption: \"案例教学: “莫德纳”速度\"}, {file: gallery/IMG_0001.jpg}]\n"),
+], ids=["block", "[]", "brackets"])
+def test_photos_are_appended_to_the_gallery_as_written(tmp_path, listing, added):
+    manifest = gallery_issue(tmp_path, listing)
+    before = manifest.read_text(encoding="utf-8")
+    result = append_photos(manifest, None, PHOTOS)  # None: the first gallery
+    after = manifest.read_text(encoding="utf-8")
+    assert result.section == "学习掠影" and result.added == tuple(entry["file"] for entry in PHOTOS)
+    assert after.endswith(added)
+    assert len(changes(before, after)) == 1
+    photos = load_issue(tmp_path).sections[-1].photos
+    assert [(photo.file, photo.caption) for photo in photos][-2:] == [
+        ("gallery/合影.jpg", "案例教学: “莫德纳”速度"), ("gallery/IMG_0001.jpg", None)]
+    again = append_photos(manifest, "学习掠影", PHOTOS[:1])
+    assert again.added == () and manifest.read_text(encoding="utf-8") == after
+
+
+def test_a_photo_that_is_not_an_image_is_not_listed(tmp_path):
+    manifest = gallery_issue(tmp_path, "    photos: []\n")
+    (tmp_path / "gallery" / "bad.jpg").write_text("not a photo", encoding="utf-8")
+    before = manifest.read_bytes()
+    with pytest.raises(BulletinError) as caught:
+        append_photos(manifest, None, [{"file": "gallery/bad.jpg"}])
+    assert "gallery/bad.jpg" in str(caught.value) and manifest.read_bytes() == before

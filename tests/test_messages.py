@@ -164,7 +164,8 @@ def test_key_paths_are_also_counted_from_one(project, capsys):
 COMMANDS = ("build", "check", "new", "import", "fonts", "lint", "preflight")
 # What may stay Latin in the help: what the user types, and acronyms.
 LATIN_ALLOWED = {"bulletin", "pdf", "PDF", "X", "CMYK", "HTML", "CSS", "JSON", "CI", "dpi",
-                 "Markdown", "Word", "WPS", "LibreOffice", "screen", "print", "all", "saddle",
+                 "Markdown", "Word", "WPS", "LibreOffice", "JPEG", "PNG", "HEIC",
+                 "screen", "print", "all", "saddle",
                  "perfect", "none", "YYYY", "MM", "DD", *COMMANDS}
 
 

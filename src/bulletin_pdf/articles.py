@@ -162,8 +162,8 @@ def load_articles_collecting(issue: Issue, typography: Typography, problems: Pro
                 articles.append(load_article(ref, section, anchor, issue.folder, typography))
             except BulletinError as error:
                 problems.extend(error.problems)
-        photos = tuple(GalleryPhoto(photo.file, photo.caption,
-                                    text_markup(photo.caption, typography))
+        photos = tuple(GalleryPhoto(photo.file, photo.caption or "",
+                                    text_markup(photo.caption or "", typography))
                        for photo in section.photos)
         loaded.append(SectionArticles(section, tuple(articles), photos))
     return tuple(loaded)

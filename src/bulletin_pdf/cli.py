@@ -22,6 +22,7 @@ from .errors import BulletinError, Problems, display_path
 from .files import system_refusals_as_problems
 from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
+from .importing import ImportResult, import_files
 from .layout import PROFILE_NAMES, load_layout, render_html
 from .lint import count_by_rule, count_summary, lint_file, write_fixes
 from .manifest import BINDINGS, MANIFEST_NAME, load_issue
@@ -29,7 +30,6 @@ from .new_issue import create_issue
 from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
 from .typography import Typography
-from .wordfile.importing import import_files
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
@@ -102,8 +102,9 @@ def _role_summary(role: RoleFont) -> str:
 def command_import(args: argparse.Namespace) -> int:
     result = import_files(args.issue, args.files, args.section, args.force)
     shown = display_path(args.issue)
-    print(f"已导入 {len(result.files)} 篇文章，列在栏目“{result.section}”的末尾"
-          f"（{display_path(args.issue / MANIFEST_NAME)}）")
+    manifest = display_path(args.issue / MANIFEST_NAME)
+    if result.files:
+        print(f"已导入 {len(result.files)} 篇文章，列在栏目“{result.section}”的末尾（{manifest}）")
     for imported in result.files:
         notes = [f"图片 {len(imported.images)} 张" if imported.images else "",
                  "替换了原有文章" if imported.overwritten else "",
@@ -112,9 +113,26 @@ def command_import(args: argparse.Namespace) -> int:
               + (f"（{'，'.join(note for note in notes if note)}）" if any(notes) else ""))
         for line in imported.report.lines():
             print(f"  {line}")
+    if result.photos:
+        _print_photos(result, manifest)
+    for path in result.skipped:
+        print(f"跳过（不是 Word 稿件或照片）：{display_path(path)}", file=sys.stderr)
     print(f"\n下一步：\n  bulletin-pdf check {shown}    检查文章、照片与字体"
           f"\n  bulletin-pdf build {shown}    排出 PDF")
     return 0
+
+
+def _print_photos(result: ImportResult, manifest: str) -> None:
+    print(f"\n已导入 {len(result.photos)} 张照片，列在图片栏目“{result.gallery}”的末尾（{manifest}）")
+    for photo in result.photos:
+        notes = ["已有同样的照片，未再复制" if not photo.copied else "",
+                 "期刊清单中已有，未重复列出" if photo.already_listed else ""]
+        caption = f"图注：{photo.caption}" if photo.caption else "没有图注（文件名不是图注）"
+        print(f"  {photo.source.name} → {display_path(photo.target)}  {caption}"
+              + (f"（{'，'.join(note for note in notes if note)}）" if any(notes) else ""))
+    if any(photo.caption is None for photo in result.photos):
+        print(f"  要加图注：在 {manifest} 中这些照片的 file 下加一行 caption: 图注"
+              "（下次导入前，也可先把照片改名为图注，如 开班式现场.jpg）")
 
 
 def command_fonts(args: argparse.Namespace) -> int:
@@ -260,20 +278,25 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--date", type=iso_date, metavar="YYYY-MM-DD", help="新一期的日期（默认：今天）")
     new.set_defaults(run=command_new)
 
-    word = command("import", "把 Word 稿件（.docx）导入为本期的文章",
+    word = command("import", "把 Word 稿件导入为本期的文章，把照片导入图片栏目",
                    "把 Word 稿件转换为文章（Markdown 与头信息，图片放在 articles/images/），\n"
                    "列在 issue.yaml 中栏目的末尾（保留清单的注释与顺序），并逐篇报告：标题、署名、\n"
                    "小标题、图片、表格、脚注，以及去掉的内容（批注、修订中删除的文字、文本框等）。\n"
-                   "不会覆盖已有的文章（加 --force 才替换）；任何一篇转换失败时，什么都不写。\n"
-                   ".doc 与 WPS 的 .wps 文件在装有 LibreOffice 时先转换为 .docx。",
+                   "照片（JPEG、HEIC、PNG 等）复制到 gallery/，列入图片栏目；文件名即图注\n"
+                   "（如 开班式现场.jpg；IMG_0001.HEIC 这样的名字不作图注）。给出文件夹时，导入其中的\n"
+                   "Word 稿件与照片。不会覆盖已有的文件（加 --force 才替换）；任何一个导入失败时，\n"
+                   "什么都不写。.doc 与 WPS 的 .wps 文件在装有 LibreOffice 时先转换为 .docx。",
                    "bulletin-pdf import issues/2025-002 稿件.docx",
                    "bulletin-pdf import issues/2025-002 开班.docx 座谈会.docx --section 简讯",
+                   "bulletin-pdf import issues/2025-002 手机照片/",
                    "bulletin-pdf import issues/2025-002 开班.docx --force")
     word.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-002")
-    word.add_argument("files", type=Path, nargs="+", metavar="稿件.docx", help="一个或多个 Word 文件")
+    word.add_argument("files", type=Path, nargs="+", metavar="文件",
+                      help="Word 文件（.docx）、照片，或装着它们的文件夹")
     word.add_argument("--section", metavar="栏目",
-                      help="列在哪个栏目（栏目名，如 简讯；默认为第一个文章栏目）")
-    word.add_argument("--force", action="store_true", help="替换已有的同名文章及其图片")
+                      help="列在哪个栏目（栏目名，如 简讯；默认：文章列在第一个文章栏目，"
+                           "照片列在第一个图片栏目）")
+    word.add_argument("--force", action="store_true", help="替换已有的同名文章、图片与照片")
     word.set_defaults(run=command_import)
 
     fonts = command("fonts", "列出每个字体角色实际使用的字体与后备字体",

@@ -21,7 +21,7 @@ GALLERY_PHOTO = FileKind("图片", "期刊文件夹", "gallery/01.jpg")
 
 PHOTO_SCHEMA: Schema = {
     "file": Field(text, required=True),  # relative to the issue folder
-    "caption": Field(text, required=True),
+    "caption": Field(text),  # a photo may go without (the build warns)
 }
 
 SECTION_KINDS = ("articles", "gallery")
@@ -90,7 +90,7 @@ class Photo:
     """A gallery photo: its path relative to the issue folder, and its caption."""
 
     file: str
-    caption: str
+    caption: str | None
     key: KeyPath = ()  # where the manifest lists it: sections[i].photos[j]
     line: int | None = None
 
@@ -315,7 +315,9 @@ def printable(issue: Issue) -> Printable:
     folder = display_path(issue.folder)
     warnings = tuple(issue.problem(
         f"栏目 “{section.title}” 还没有{section.noun}，本期不排这个栏目；{_how_to_fill(section, folder)}",
-        section.key) for section in empty)
+        section.key) for section in empty) + tuple(issue.problem(
+            f"照片 “{photo.file}” 没有图注，印出时不带图注：要加时在此写 caption", photo.key)
+        for section in issue.sections for photo in section.photos if photo.caption is None)
     problems = [issue.problem(f"“{value}” 是模板中的占位文字：请改成实际内容", key)
                 for key, value in _strings(issue.document.data if issue.document else None, ())
                 if PLACEHOLDER in value]
@@ -332,7 +334,8 @@ def printable(issue: Issue) -> Printable:
 
 def _how_to_fill(section: Section, folder: str) -> str:
     if section.kind == "gallery":
-        return "要排入时，在 photos 中列出照片（每张写 file 与 caption）"
+        return (f"要排入时，用 bulletin-pdf import {folder} 照片文件夹/ 导入照片，"
+                "或在 photos 中列出照片（每张写 file 与 caption）")
     return (f"要排入时，用 bulletin-pdf import {folder} 稿件.docx --section {section.title} 导入，"
             "或在 articles 中列出文章")
 

@@ -32,8 +32,9 @@ import yaml
 
 from .errors import BulletinError, KeyPath, Problem, Problems, did_you_mean
 from .files import system_refusals_as_problems, writable, write_atomically
-from .manifest import ARTICLE_FILE, load_issue_collecting
-from .references import file_problem
+from .images import image_problem
+from .manifest import ARTICLE_FILE, GALLERY_PHOTO, load_issue_collecting
+from .references import FileKind, file_problem
 from .yamlfile import compose_yaml, yaml_scalar
 
 DEFAULT_LIST_OFFSET = 2  # `- ` items two spaces right of their key, as in the README
@@ -42,13 +43,30 @@ BOM = "\ufeff"
 TITLE_LIKENESS = 0.5
 
 
+Entry = str | dict[str, str]  # a list item: an article's path, or a photo's {file, caption}
+
+
 @dataclass(frozen=True)
 class AppendResult:
-    """What `append_articles` did."""
+    """What `append_articles` or `append_photos` did."""
 
-    section: str  # the title of the section the articles went to
+    section: str  # the title of the section the entries went to
     added: tuple[str, ...]  # paths now listed, in order
     already_listed: tuple[str, ...]  # paths given that the manifest listed before: left as they were
+
+
+@dataclass(frozen=True)
+class SectionKind:
+    """What a kind of section lists, and how a request for the wrong kind is answered."""
+
+    kind: str  # as in the manifest's `kind`
+    key: str  # the list it keeps
+    noun: str
+    listed_as: FileKind
+
+
+ARTICLES = SectionKind("articles", "articles", "文章", ARTICLE_FILE)
+GALLERY = SectionKind("gallery", "photos", "照片", GALLERY_PHOTO)
 
 
 def append_articles(manifest: Path, section: str | None, articles: list[str]) -> AppendResult:
@@ -59,29 +77,44 @@ def append_articles(manifest: Path, section: str | None, articles: list[str]) ->
     must exist (an issue that lists a missing one does not build); any problem is raised
     in Chinese before anything is written. Nothing new to list: the file is not touched.
     """
-    folder = manifest.parent.resolve()
+    return _append(manifest, section, ARTICLES, articles)
+
+
+def append_photos(manifest: Path, section: str | None, photos: list[dict[str, str]]) -> AppendResult:
+    """List `photos` (`{"file": path relative to the issue folder, "caption": …}`, the
+    caption may be left out) at the end of a gallery section, as `append_articles` does."""
+    return _append(manifest, section, GALLERY, photos)
+
+
+def section_title(manifest: Path, section: str | None, kind: SectionKind = ARTICLES) -> str:
+    """The title of the section `append_articles` (or, for GALLERY, `append_photos`) would
+    list in; raises its refusal (unknown section, one of the other kind) without changing
+    anything, so that a caller can refuse before it writes any file."""
     with system_refusals_as_problems():
         edit = _read_valid(manifest)
-        index = _section_index(edit, section)
-        raw = edit.data["sections"][index]
-        added, already = _new_articles(edit, folder, articles)
-        if added:
-            if not writable(manifest):
-                raise BulletinError([Problem("期刊清单是只读的，不会修改它：请先取消只读", manifest)])
-            edit.append_to_list(edit.section_node(index), "articles", added)
-            expected = copy.deepcopy(edit.data)
-            expected["sections"][index]["articles"] = [*_listed(raw.get("articles")), *added]
-            edit.save(manifest, expected, stat.S_IMODE(manifest.stat().st_mode))
-    return AppendResult(str(raw["title"]), tuple(added), tuple(already))
+        return str(edit.data["sections"][_section_index(edit, section, kind)]["title"])
 
 
 def articles_section(manifest: Path, section: str | None) -> str:
-    """The title of the section `append_articles(manifest, section, …)` would list articles
-    in; raises its refusal (unknown section, a gallery) without changing anything, so that
-    a caller can refuse before it writes any article."""
+    return section_title(manifest, section, ARTICLES)
+
+
+def _append(manifest: Path, section: str | None, kind: SectionKind, entries: list[Entry]) -> AppendResult:
+    folder = manifest.parent.resolve()
     with system_refusals_as_problems():
         edit = _read_valid(manifest)
-        return str(edit.data["sections"][_section_index(edit, section)]["title"])
+        index = _section_index(edit, section, kind)
+        raw = edit.data["sections"][index]
+        added, already = _new_entries(edit, folder, kind, entries)
+        if added:
+            if not writable(manifest):
+                raise BulletinError([Problem("期刊清单是只读的，不会修改它：请先取消只读", manifest)])
+            edit.append_to_list(edit.section_node(index), kind.key, added)
+            expected = copy.deepcopy(edit.data)
+            expected["sections"][index][kind.key] = [*_listed(raw.get(kind.key)), *added]
+            edit.save(manifest, expected, stat.S_IMODE(manifest.stat().st_mode))
+    return AppendResult(str(raw["title"]), tuple(str(_path(item)) for item in added),
+                        tuple(str(_path(item)) for item in already))
 
 
 def _read_valid(manifest: Path) -> ManifestText:
@@ -90,27 +123,39 @@ def _read_valid(manifest: Path) -> ManifestText:
     return ManifestText.read(manifest)
 
 
-def _section_index(edit: ManifestText, wanted: str | None) -> int:
-    """The index of the section titled `wanted` (None: the first articles section)."""
+def _section_index(edit: ManifestText, wanted: str | None, kind: SectionKind) -> int:
+    """The index of the section titled `wanted` (None: the first section of `kind`)."""
     sections = edit.data["sections"]
-    articles = [index for index, raw in enumerate(sections) if raw.get("kind") != "gallery"]
+    fitting = [index for index, raw in enumerate(sections)
+               if (raw.get("kind") == "gallery") == (kind is GALLERY)]
     titles = [_bare(raw["title"]) for raw in sections]
-    choices = "、".join(titles[index] for index in articles)
+    choices = f"现有的{_kind_name(kind)}：{'、'.join(titles[index] for index in fitting) or '无'}"
     if wanted is None:
-        if not articles:
-            raise BulletinError([edit.problem("期刊清单中没有文章栏目（只有图片栏目）：请先加一个栏目，"
-                                              "写明 title 与 articles", ("sections",))])
-        return articles[0]
+        if not fitting:
+            raise BulletinError([edit.problem(_no_section(kind), ("sections",))])
+        return fitting[0]
     if _bare(wanted) not in titles:
         raise BulletinError([edit.problem(
             f"没有名为 “{wanted}” 的栏目{did_you_mean(_bare(wanted), titles, TITLE_LIKENESS) or '。'}"
-            f"现有的文章栏目：{choices or '无'}", ("sections",))])
+            f"{choices}", ("sections",))])
     index = titles.index(_bare(wanted))
-    if index not in articles:
+    if index not in fitting:
+        other = GALLERY if kind is ARTICLES else ARTICLES
         raise BulletinError([edit.problem(
-            f"栏目 “{titles[index]}” 是图片栏目（kind: gallery），只列照片，不能加入文章；"
-            f"现有的文章栏目：{choices or '无'}", ("sections", index))])
+            f"栏目 “{titles[index]}” 是{_kind_name(other)}，只列{other.noun}，不能加入{kind.noun}；"
+            f"{choices}", ("sections", index))])
     return index
+
+
+def _kind_name(kind: SectionKind) -> str:
+    return "图片栏目（kind: gallery）" if kind is GALLERY else "文章栏目"
+
+
+def _no_section(kind: SectionKind) -> str:
+    if kind is GALLERY:
+        return ("期刊清单中没有图片栏目：请在 sections 中加一个，写明 title（如 学习掠影）、"
+                "kind: gallery 与 photos")
+    return "期刊清单中没有文章栏目（只有图片栏目）：请先加一个栏目，写明 title 与 articles"
 
 
 def _bare(title: Any) -> str:
@@ -118,34 +163,44 @@ def _bare(title: Any) -> str:
     return str(title).strip().strip("【】").strip()
 
 
-def _new_articles(edit: ManifestText, folder: Path,
-                  articles: list[str]) -> tuple[list[str], list[str]]:
-    """(to add, listed already): each article checked as the manifest's own would be."""
-    listed = {(folder / name).resolve() for raw in edit.data["sections"]
-              for name in _listed(raw.get("articles"))}
-    added: list[str] = []
-    already: list[str] = []
+def _path(entry: Any) -> str | None:
+    """The file an entry lists (a photo's `file`; None where a photo lists none)."""
+    if isinstance(entry, dict):
+        return None if entry.get("file") is None else str(entry["file"])
+    return str(entry)
+
+
+def _new_entries(edit: ManifestText, folder: Path, kind: SectionKind,
+                 entries: list[Entry]) -> tuple[list[Entry], list[Entry]]:
+    """(to add, listed already): each file checked as the manifest's own would be."""
+    listed = {(folder / _path(item)).resolve() for raw in edit.data["sections"]
+              for item in _listed(raw.get(kind.key)) if _path(item) is not None}
+    added: list[Entry] = []
+    already: list[Entry] = []
     problems = Problems()
-    for article in articles:
-        name = PurePosixPath(article).as_posix()
-        problem = file_problem(name, folder, folder, ARTICLE_FILE)
-        if problem is None and not name.lower().endswith(".md"):
+    for entry in entries:
+        name = PurePosixPath(str(_path(entry))).as_posix()
+        problem = file_problem(name, folder, folder, kind.listed_as)
+        if problem is None and kind is ARTICLES and not name.lower().endswith(".md"):
             problem = f"文章文件 “{name}” 应为 Markdown（.md）文件"
+        if problem is None and kind is GALLERY and (unusable := image_problem(folder / name)):
+            problem = f"图片 “{name}” {unusable}"
         if problem:
             problems.add(f"{problem}：没有加入期刊清单", edit.path)
             continue
         path = (folder / name).resolve()
-        (already if path in listed else added).append(name)
+        item = {**entry, "file": name} if isinstance(entry, dict) else name
+        (already if path in listed else added).append(item)
         listed.add(path)
     problems.raise_if_any()
     return added, already
 
 
-def _listed(value: Any) -> list[str]:
-    """A section's `articles` as a list: one may be written without brackets."""
+def _listed(value: Any) -> list[Any]:
+    """A section's `articles` (or `photos`) as a list: one may be written without brackets."""
     if value is None:
         return []
-    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
+    return list(value) if isinstance(value, list) else [value]
 
 
 @dataclass(frozen=True)
@@ -248,7 +303,7 @@ class ManifestText:
         self._splice(colon + 1, colon + 1, " []")
         self._splice(_line_end(self.text, colon), _line_end(self.text, _content_end(value)), "")
 
-    def append_to_list(self, mapping: yaml.MappingNode, key: str, items: list[str]) -> None:
+    def append_to_list(self, mapping: yaml.MappingNode, key: str, items: list[Entry]) -> None:
         """`items` (text values) at the end of the list under `key`; see the module's notes."""
         found = _entry(mapping, key)
         if found is None:
@@ -258,14 +313,14 @@ class ManifestText:
         if isinstance(value, yaml.SequenceNode) and value.value:
             last = _content_end(value.value[-1])
             if value.flow_style:
-                self._splice(last, last, "".join(f", {yaml_scalar(item, True)}" for item in items))
+                self._splice(last, last, "".join(f", {_flow_item(item)}" for item in items))
             else:
                 at = _line_end(self.text, last)
                 self._splice(at, at, self._block_items(items, value.start_mark.column))
             return
         written = [] if isinstance(value, yaml.SequenceNode) or _is_null(value) else [str(value.value)]
         if mapping.flow_style or written:
-            shown = ", ".join(yaml_scalar(item, True) for item in [*written, *items])
+            shown = ", ".join(_flow_item(item) for item in [*written, *items])
             self._splice(value.start_mark.index, value.end_mark.index, f"[{shown}]")
             return
         colon = self.text.index(":", key_node.end_mark.index)
@@ -274,10 +329,10 @@ class ManifestText:
         column = key_node.start_mark.column + self._list_offset(key)
         self._splice(at, at, self._block_items(items, column))
 
-    def _add_key(self, mapping: yaml.MappingNode, key: str, items: list[str]) -> None:
+    def _add_key(self, mapping: yaml.MappingNode, key: str, items: list[Entry]) -> None:
         last = _content_end(mapping.value[-1][1])
         if mapping.flow_style:
-            shown = ", ".join(yaml_scalar(item, True) for item in items)
+            shown = ", ".join(_flow_item(item) for item in items)
             self._splice(last, last, f", {key}: [{shown}]")
             return
         column = mapping.start_mark.column
@@ -285,8 +340,17 @@ class ManifestText:
         self._splice(at, at, f"\n{' ' * column}{key}:"
                      + self._block_items(items, column + self._list_offset(key)))
 
-    def _block_items(self, items: list[str], column: int) -> str:
-        return "".join(f"\n{' ' * column}- {yaml_scalar(item)}" for item in items)
+    def _block_items(self, items: list[Entry], column: int) -> str:
+        """`- item` lines; a mapping's later keys lined up under its first."""
+        lines = []
+        for item in items:
+            if isinstance(item, dict):
+                pairs = [f"{name}: {yaml_scalar(value)}" for name, value in item.items()]
+                lines.append(f"- {pairs[0]}" + "".join(f"\n{' ' * (column + 2)}{pair}"
+                                                      for pair in pairs[1:]))
+            else:
+                lines.append(f"- {yaml_scalar(item)}")
+        return "".join(f"\n{' ' * column}{line}" for line in lines)
 
     def _list_offset(self, key: str) -> int:
         """How far right of its key this file indents a block list's `- `: as under the
@@ -323,6 +387,13 @@ class ManifestText:
     def save(self, target: Path, expected: Any, mode: int = 0o644) -> None:
         """Write the edited text to `target` atomically."""
         write_atomically(target, self.encoded(expected), mode)
+
+
+def _flow_item(item: Entry) -> str:
+    """An item inside `[…]`: a mapping as `{file: …, caption: …}`."""
+    if isinstance(item, dict):
+        return "{" + ", ".join(f"{name}: {yaml_scalar(value, True)}" for name, value in item.items()) + "}"
+    return yaml_scalar(item, True)
 
 
 def _entry(mapping: yaml.Node, key: str) -> tuple[yaml.Node, yaml.Node] | None:
