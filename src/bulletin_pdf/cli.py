@@ -83,12 +83,14 @@ def command_new(args: argparse.Namespace) -> int:
     print(f"已创建第 {made.number} 期（{made.date.isoformat()}）：{shown}")
     print(f"  {display_path(made.manifest)}  期刊清单（{origin}）")
     print(f"  {display_path(made.articles)}/  放文章的文件夹")
-    print("栏目：" + "、".join(title + ("（图片栏目：照片列在 issue.yaml 的 photos 中）"
-                                      if kind == "gallery" else "") for title, kind in made.sections))
+    print("栏目：" + "、".join(title + ("（图片栏目）" if kind == "gallery" else "")
+                              for title, kind in made.sections))
     section = next((title for title, kind in made.sections if kind != "gallery"), None)
     print("下一步：")
     if section is not None:
         print(f"  bulletin-pdf import {shown} 稿件.docx --section {section}    把 Word 稿件导入为文章")
+    if any(kind == "gallery" for _, kind in made.sections):
+        print(f"  bulletin-pdf import {shown} 照片文件夹/    把手机照片导入图片栏目（文件名即图注）")
     print(f"  bulletin-pdf check {shown}    检查还缺什么")
     print(f"  bulletin-pdf build {shown}    排出 PDF")
     return 0
