@@ -76,6 +76,8 @@ LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
     "papers": Field(text_list, required=True),  # paper sizes the stylesheets provide
+    # The page-number style (css/page-numbers-<style>.css) unless an issue picks another.
+    "page_numbers": Field(text, required=True),
     # Which font roles (var(--font-…) in the stylesheets) print each kind of text.
     "text_roles": Field(required=True),
     # What the stylesheets make of a photo's size: `check` computes its resolution from it.
@@ -138,6 +140,7 @@ class Layout:
     fit: Fit
     photo_sizes: PhotoSizes
     max_image_pixels: int  # larger photos are refused before anything decodes them
+    page_numbers: str  # the page-number style of this issue (css/page-numbers-<style>.css)
 
     @property
     def templates(self) -> Path:
@@ -183,16 +186,38 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
         if paper not in values["fit"]["text_width_mm"]:
             problems.report(document.problem(f"缺少纸张 “{paper}” 的版心宽度",
                                              ("fit", "text_width_mm")))
+    styles = page_number_styles(folder)
+    if values["page_numbers"] not in styles:
+        problems.report(document.problem(_unknown_page_numbers(values["page_numbers"], styles),
+                                         ("page_numbers",)))
+    if issue.page_numbers is not None and issue.page_numbers not in styles:
+        problems.report(issue.problem(
+            f"版式 “{issue.layout}” {_unknown_page_numbers(issue.page_numbers, styles)}",
+            ("page_numbers",)))
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
                     PhotoSizes(**values["photo_sizes"]),
-                    round(values["max_image_megapixels"] * 1_000_000))
+                    round(values["max_image_megapixels"] * 1_000_000),
+                    issue.page_numbers or values["page_numbers"])
     if issue.paper not in layout.papers:
         raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
             ("paper",))])
     return layout
+
+
+PAGE_NUMBER_STYLESHEET = re.compile(r"page-numbers-(.+)\.css")
+
+
+def page_number_styles(folder: Path) -> list[str]:
+    """The page-number styles a layout offers: one stylesheet each, css/page-numbers-<style>.css."""
+    return sorted(match[1] for path in (folder / "css").glob("page-numbers-*.css")
+                  if (match := PAGE_NUMBER_STYLESHEET.fullmatch(path.name)))
+
+
+def _unknown_page_numbers(style: str, styles: list[str]) -> str:
+    return f"没有页码样式 “{style}”；可选：{'、'.join(styles) or '无'}"
 
 
 def _unknown_layout(layouts_folder: Path, name: str) -> str:
@@ -288,6 +313,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             profile=profile,
             layout_url=layout.folder.as_uri() + "/",
             masthead=masthead_lines(issue, layout),
+            page_numbers=layout.page_numbers,
             text_width_mm=layout.fit.text_width_mm[issue.paper],
             tables=table_fits(issue, sections, fonts, layout),
         )
