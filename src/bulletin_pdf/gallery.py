@@ -19,7 +19,7 @@ same photos (resolution.py).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +38,7 @@ FALLBACK_ASPECT = 3 / 2  # a photo whose size cannot be read (reported elsewhere
 FILL_GOAL = 0.6  # a page of a gallery that spills over should be at least this full
 PAGE_COST = 1.0  # against the cost of rows away from their height (squared log ratio)
 FILL_COST = 5.0  # per missing fraction of FILL_GOAL on a page
+EXTRA_ROWS = 4  # rows beyond the fewest that are tried: short rows, to fill a page
 SAFETY = 0.97  # of a page's height: captions are measured roughly
 LATIN_EM = 0.6  # a Latin letter or digit of a caption, in ems (a Chinese one is 1)
 
@@ -136,14 +137,12 @@ def arrange(shapes: Sequence[Shape], columns: int, sizes: GallerySizes, block: T
     geometry = _Geometry(shapes, columns, sizes, block)
     units = _places(shapes)
     best: tuple[float, tuple[Row, ...]] | None = None
-    for count in range(math.ceil(len(units) / columns), len(units) + 1):
-        grouping = _grouping(units, count, columns, geometry)
-        if grouping is None:
-            continue
-        rows = [geometry.row(group) for group in grouping[1]]
+    fewest = math.ceil(len(units) / columns)
+    for cost, grouping in _groupings(units, fewest + EXTRA_ROWS, columns, geometry):
+        rows = [geometry.row(group) for group in grouping]
         breaks, fills = _pages(rows, geometry)
         shortfall = sum(max(0.0, FILL_GOAL - fill) for fill in fills) if len(fills) > 1 else 0.0
-        score = grouping[0] + PAGE_COST * len(fills) + FILL_COST * shortfall
+        score = cost + PAGE_COST * len(fills) + FILL_COST * shortfall
         if best is None or score < best[0] - 1e-9:
             best = (score, tuple(Row(row.cells, row.height_mm, index in breaks)
                                  for index, row in enumerate(rows)))
@@ -209,37 +208,40 @@ class _Geometry:
         return max(1, math.ceil(self.shapes[cell.photo].caption_ems / per_line))
 
 
-def _grouping(units: list[tuple[int, ...]], count: int, columns: int, geometry: _Geometry
-              ) -> tuple[float, list[tuple[int, ...]]] | None:
-    """The cheapest cut of the places into `count` rows of at most `columns` places each.
+def _groupings(units: list[tuple[int, ...]], most: int, columns: int, geometry: _Geometry
+               ) -> Iterator[tuple[float, list[tuple[int, ...]]]]:
+    """For each number of rows up to `most`, the cheapest cut of the places into rows of at
+    most `columns` places each, with its cost.
 
     On equal cost, fuller rows come first: the short row of a gallery is its last.
     """
+    count = len(units)
     infinity = math.inf
     # cheapest[k][i]: the first i places in k rows; cut[k][i]: where the last row starts
-    cheapest = [[infinity] * (len(units) + 1) for _ in range(count + 1)]
-    cut = [[0] * (len(units) + 1) for _ in range(count + 1)]
+    cheapest = [[infinity] * (count + 1) for _ in range(most + 1)]
+    cut = [[0] * (count + 1) for _ in range(most + 1)]
     cheapest[0][0] = 0.0
-    for rows in range(1, count + 1):
-        for end in range(1, len(units) + 1):
+    for rows in range(1, most + 1):
+        for end in range(1, count + 1):
             for start in range(max(0, end - columns), end):
                 if cheapest[rows - 1][start] == infinity:
                     continue
                 photos = [photo for unit in units[start:end] for photo in unit]
-                # A hair more for a short row the further it is from the last.
-                shortness = (columns - (end - start)) * (count - rows) * 1e-6
+                # A hair more for a short row the more places follow it.
+                shortness = (columns - (end - start)) * (count - end) * 1e-6
                 cost = cheapest[rows - 1][start] + geometry.cost(photos) + shortness
                 if cost < cheapest[rows][end] - 1e-9:
                     cheapest[rows][end], cut[rows][end] = cost, start
-    if cheapest[count][len(units)] == infinity:
-        return None
-    groups: list[tuple[int, ...]] = []
-    end = len(units)
-    for rows in range(count, 0, -1):
-        start = cut[rows][end]
-        groups.insert(0, tuple(photo for unit in units[start:end] for photo in unit))
-        end = start
-    return cheapest[count][len(units)], groups
+    for rows in range(1, most + 1):
+        if cheapest[rows][count] == infinity:
+            continue
+        groups: list[tuple[int, ...]] = []
+        end = count
+        for row in range(rows, 0, -1):
+            start = cut[row][end]
+            groups.insert(0, tuple(photo for unit in units[start:end] for photo in unit))
+            end = start
+        yield cheapest[rows][count], groups
 
 
 def _pages(rows: list[Row], geometry: _Geometry) -> tuple[set[int], list[float]]:
