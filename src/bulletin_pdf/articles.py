@@ -109,6 +109,7 @@ class Article:
     subtitle_html: Markup | None = None
     toc_label_html: Markup | None = None
     printed: tuple[PrintedText, ...] = ()  # every text as printed, placed in the source
+    notes: tuple[Note, ...] = ()  # what normalisation left for a person (unpaired quotes)
 
     @property
     def toc_label(self) -> str | None:
@@ -294,6 +295,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(toc_label, typography),
         printed=tuple(article.printed),
+        notes=tuple(article.notes),
     )
 
 

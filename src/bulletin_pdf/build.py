@@ -155,7 +155,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     profiles: tuple[Profile, ...] = ()
     outputs: dict[str, Path] = {}
     photos = CoarsePhotos()
-    warnings: list[Problem] = list(ready.warnings)
+    warnings: list[Problem] = [*ready.warnings, *_left_for_a_person(sections)]
     if layout:
         profiles = tuple(_override(layout.profiles[name], options)
                          for name in _profile_names(options.profile, layout))
@@ -177,6 +177,13 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
                     project.cache)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout, profiles, outputs, photos)
+
+
+def _left_for_a_person(sections: tuple[SectionArticles, ...]) -> list[Problem]:
+    """What normalisation could not decide (straight quotes that do not pair): printed as
+    written, so the editor is told where."""
+    return [Problem(note.message, article.source, note.place[0])
+            for entry in sections for article in entry.articles for note in article.notes]
 
 
 def build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:

@@ -21,6 +21,7 @@ from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
+from .gallery import gallery_rows
 from .icc import output_profile_problem
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
@@ -67,6 +68,8 @@ PRINT_SCHEMA: Schema = {
 # What keeps content inside the text block (see fit.py and bulletin.css).
 FIT_SCHEMA: Schema = {
     "text_width_mm": Field(positive_numbers, required=True),  # per paper size
+    "text_height_mm": Field(positive_numbers, required=True),  # per paper size
+    "characters_per_line": Field(positive_int, required=True),  # the body text's size
     "masthead_genres": Field(text_list, default=()),
     "table_min_font_pt": Field(positive_number, required=True),
     "table_padding_em": Field(positive_number, required=True),
@@ -76,6 +79,8 @@ LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
     "papers": Field(text_list, required=True),  # paper sizes the stylesheets provide
+    # The page-number style (css/page-numbers-<style>.css) unless an issue picks another.
+    "page_numbers": Field(text, required=True),
     # Which font roles (var(--font-…) in the stylesheets) print each kind of text.
     "text_roles": Field(required=True),
     # What the stylesheets make of a photo's size: `check` computes its resolution from it.
@@ -121,6 +126,8 @@ class Fit:
     """The layout's limits for content that must stay inside the text block."""
 
     text_width_mm: dict[str, float]  # per paper size
+    text_height_mm: dict[str, float]  # per paper size
+    characters_per_line: int  # of body text: its size is the text width divided by this
     masthead_genres: tuple[str, ...]  # trailing words of a name set large on their own line
     table_min_font_pt: float  # a table may shrink to this size, no further
     table_padding_em: float  # a cell's padding and rule beside its text
@@ -138,6 +145,7 @@ class Layout:
     fit: Fit
     photo_sizes: PhotoSizes
     max_image_pixels: int  # larger photos are refused before anything decodes them
+    page_numbers: str  # the page-number style of this issue (css/page-numbers-<style>.css)
 
     @property
     def templates(self) -> Path:
@@ -180,19 +188,41 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems.raise_if_any()
     text_roles = _text_roles(document, values["text_roles"], problems)
     for paper in values["papers"]:
-        if paper not in values["fit"]["text_width_mm"]:
-            problems.report(document.problem(f"缺少纸张 “{paper}” 的版心宽度",
-                                             ("fit", "text_width_mm")))
+        for key, what in (("text_width_mm", "版心宽度"), ("text_height_mm", "版心高度")):
+            if paper not in values["fit"][key]:
+                problems.report(document.problem(f"缺少纸张 “{paper}” 的{what}", ("fit", key)))
+    styles = page_number_styles(folder)
+    if values["page_numbers"] not in styles:
+        problems.report(document.problem(_unknown_page_numbers(values["page_numbers"], styles),
+                                         ("page_numbers",)))
+    if issue.page_numbers is not None and issue.page_numbers not in styles:
+        problems.report(issue.problem(
+            f"版式 “{issue.layout}” {_unknown_page_numbers(issue.page_numbers, styles)}",
+            ("page_numbers",)))
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
-                    PhotoSizes(**values["photo_sizes"]),
-                    round(values["max_image_megapixels"] * 1_000_000))
+                    PhotoSizes.of(values["photo_sizes"]),
+                    round(values["max_image_megapixels"] * 1_000_000),
+                    issue.page_numbers or values["page_numbers"])
     if issue.paper not in layout.papers:
         raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
             ("paper",))])
     return layout
+
+
+PAGE_NUMBER_STYLESHEET = re.compile(r"page-numbers-(.+)\.css")
+
+
+def page_number_styles(folder: Path) -> list[str]:
+    """The page-number styles a layout offers: one stylesheet each, css/page-numbers-<style>.css."""
+    return sorted(match[1] for path in (folder / "css").glob("page-numbers-*.css")
+                  if (match := PAGE_NUMBER_STYLESHEET.fullmatch(path.name)))
+
+
+def _unknown_page_numbers(style: str, styles: list[str]) -> str:
+    return f"没有页码样式 “{style}”；可选：{'、'.join(styles) or '无'}"
 
 
 def _unknown_layout(layouts_folder: Path, name: str) -> str:
@@ -288,8 +318,11 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             profile=profile,
             layout_url=layout.folder.as_uri() + "/",
             masthead=masthead_lines(issue, layout),
+            page_numbers=layout.page_numbers,
             text_width_mm=layout.fit.text_width_mm[issue.paper],
             tables=table_fits(issue, sections, fonts, layout),
+            galleries={entry.section.anchor: gallery_rows(issue, entry.section, layout)
+                       for entry in sections if entry.section.kind == "gallery"},
         )
     except jinja2.TemplateSyntaxError as error:
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
