@@ -22,6 +22,7 @@ from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
 from .icc import output_profile_problem
+from .words import balanced_width, title_pieces
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
@@ -70,6 +71,9 @@ FIT_SCHEMA: Schema = {
     "masthead_genres": Field(text_list, default=()),
     "table_min_font_pt": Field(positive_number, required=True),
     "table_padding_em": Field(positive_number, required=True),
+    # An article title's line in ems of its own size (the text block / its font-size):
+    # multi-line titles are balanced within it (words.py).
+    "title_line_em": Field(positive_number, required=True),
 }
 
 LAYOUT_SCHEMA: Schema = {
@@ -124,6 +128,7 @@ class Fit:
     masthead_genres: tuple[str, ...]  # trailing words of a name set large on their own line
     table_min_font_pt: float  # a table may shrink to this size, no further
     table_padding_em: float  # a cell's padding and rule beside its text
+    title_line_em: float  # an article title's full line, in ems of the title
 
 
 @dataclass(frozen=True)
@@ -279,6 +284,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
     environment.filters["chinese_date"] = chinese_date
     environment.filters["css_string"] = css_string
     environment.filters["advance_ems"] = lambda text, role: text_advance_ems(text, role, fonts)
+    environment.filters["balanced_ems"] = lambda text, role: balanced_ems(text, role, fonts, layout)
     try:
         template = environment.get_template(DOCUMENT_TEMPLATE)
         html = template.render(
@@ -343,6 +349,18 @@ def masthead_lines(issue: Issue, layout: Layout) -> tuple[str, ...]:
 def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
     """Width of `text` in ems in the role's font, rounded up: the layout sizes lines by it."""
     return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
+
+
+def balanced_ems(text: str, role: str, fonts: FontSet, layout: Layout) -> float:
+    """The measure, in ems, that balances a title's lines.
+
+    A third of an em over: WeasyPrint breaks a line that fills its measure exactly,
+    and no character is narrower than that.
+    """
+    font = fonts.roles[role].files[0]
+    width = balanced_width(title_pieces(text), lambda piece: advance_ems(piece, font),
+                           layout.fit.title_line_em)
+    return math.ceil(width * 100) / 100 + 0.3
 
 
 def table_fits(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
