@@ -53,8 +53,8 @@ from .sourcetext import (
     printed,
 )
 from .typography import DEFAULT_TYPOGRAPHY, Typography, inline_markup, mark_up
-from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matter
 from .words import kept_whole, title_pieces, toc_pieces
+from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matter
 
 # Front-matter texts that are normalised like the body (names never are), and
 # the kind of text each is for the fonts (the layout's `text_roles`).

@@ -22,7 +22,6 @@ from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
 from .icc import output_profile_problem
-from .words import balanced_width, title_pieces
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
@@ -40,6 +39,7 @@ from .schema import (
     validate,
 )
 from .typography import SETTINGS_SCHEMA
+from .words import balanced_width, title_pieces
 from .yamlfile import YamlDocument, load_yaml_file
 
 LAYOUT_FILE = "layout.yaml"
@@ -76,6 +76,17 @@ FIT_SCHEMA: Schema = {
     "title_line_em": Field(positive_number, required=True),
 }
 
+# Page make-up (makeup.py): the stylesheet's classes for each tool and their limits.
+MAKEUP_SCHEMA: Schema = {
+    "toc_steps": Field(text_list, required=True),
+    "toc_balanced": Field(text, required=True),
+    "tighten": Field(text, required=True),
+    "loosen": Field(text, required=True),
+    "tighten_article": Field(text, required=True),
+    "figure_min_scale": Field(positive_number, required=True),
+    "tail_lines": Field(positive_int, required=True),
+}
+
 LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
@@ -91,6 +102,7 @@ LAYOUT_SCHEMA: Schema = {
     "default_profiles": Field(text_list, default=PROFILE_NAMES),
     "typography": Field(fields=SETTINGS_SCHEMA),
     "fit": Field(required=True, fields=FIT_SCHEMA),
+    "makeup": Field(required=True, fields=MAKEUP_SCHEMA),
     # Larger photos are refused before decoding: 100 megapixels take 300-400 MB decoded.
     "max_image_megapixels": Field(positive_number, default=100),
 }
@@ -132,6 +144,19 @@ class Fit:
 
 
 @dataclass(frozen=True)
+class MakeupSettings:
+    """layout.yaml `makeup:`: the stylesheet's classes for each tool, and its limits."""
+
+    toc_steps: tuple[str, ...]  # classes of the 目录, tighter and tighter
+    toc_balanced: str  # the 目录 over two pages, when no step fits the cover
+    tighten: str  # a paragraph's class that takes about a character more per line
+    loosen: str  # …and one less
+    tighten_article: str  # an article's class that sets a line more per page
+    figure_min_scale: float  # a photo may shrink to this share of its size, no further
+    tail_lines: int  # an article's last page holding no more lines is a tail to pull back
+
+
+@dataclass(frozen=True)
 class Layout:
     folder: Path
     name: str
@@ -141,6 +166,7 @@ class Layout:
     default_profiles: tuple[str, ...]
     typography: dict  # the layout's typography settings (None = default)
     fit: Fit
+    makeup: MakeupSettings
     photo_sizes: PhotoSizes
     max_image_pixels: int  # larger photos are refused before anything decodes them
 
@@ -157,6 +183,7 @@ class HtmlDocument:
     base_url: str
     allowed_roots: tuple[Path, ...]
     layout_folder: Path  # its stylesheets were checked before rendering (see pdf.py)
+    makeup: MakeupSettings  # the layout's tools for page make-up
 
 
 def available_layouts(layouts_folder: Path) -> list[str]:
@@ -191,6 +218,7 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
+                    MakeupSettings(**values["makeup"]),
                     PhotoSizes(**values["photo_sizes"]),
                     round(values["max_image_megapixels"] * 1_000_000))
     if issue.paper not in layout.papers:
@@ -309,7 +337,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
         raise BulletinError([Problem(f"模板错误：{_template_message(error)}", file, line)]
                             ) from None
     allowed = (issue.folder, layout.folder, *(file.path for file in fonts.files))
-    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder)
+    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder, layout.makeup)
 
 
 def _template_line(error: Exception, layout: Layout) -> tuple[Path, int | None]:

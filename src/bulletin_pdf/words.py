@@ -56,7 +56,7 @@ def phrases(text: str, longest: int = TITLE_PHRASE) -> list[str]:
     current = ""
     for index, char in enumerate(text):
         following = text[index + 1] if index + 1 < len(text) else ""
-        if char in OPENING and current and not current[-1] in OPENING:
+        if char in OPENING and current and current[-1] not in OPENING:
             pieces.append(current)
             current = ""
         current += char
