@@ -80,6 +80,8 @@ FIT_SCHEMA: Schema = {
 MAKEUP_SCHEMA: Schema = {
     "toc_steps": Field(text_list, required=True),
     "toc_balanced": Field(text, required=True),
+    "toc_wrapped": Field(text, required=True),
+    "toc_min_leader": Field(positive_int, required=True),
     "tighten": Field(text, required=True),
     "loosen": Field(text, required=True),
     "tighten_article": Field(text, required=True),
@@ -149,6 +151,8 @@ class MakeupSettings:
 
     toc_steps: tuple[str, ...]  # classes of the 目录, tighter and tighter
     toc_balanced: str  # the 目录 over two pages, when no step fits the cover
+    toc_wrapped: str  # a 目录 entry's class that wraps it before its authors
+    toc_min_leader: int  # dots a leader has at least
     tighten: str  # a paragraph's class that takes about a character more per line
     loosen: str  # …and one less
     tighten_article: str  # an article's class that sets a line more per page

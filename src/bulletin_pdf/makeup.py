@@ -119,7 +119,8 @@ def make_up(html, render: Callable[[], Document], settings: MakeupSettings
     for _ in range(MAX_PASSES):
         pages = _Pages(document, root)
         changed = [tool(pages, settings) for tool in
-                   (_fit_contents, _one_character_ends, _pull_back_tails, _place_figures)]
+                   (_fit_contents, _short_leaders, _one_character_ends, _pull_back_tails,
+                    _place_figures)]
         if not any(changed):
             break
         document = render()
@@ -142,6 +143,22 @@ def _fit_contents(pages: _Pages, settings: MakeupSettings) -> bool:
     kept = [name for name in classes if name not in settings.toc_steps]
     toc.set("class", " ".join([*kept, remaining[0] if remaining else settings.toc_balanced]))
     return True
+
+
+def _short_leaders(pages: _Pages, settings: MakeupSettings) -> bool:
+    """A 目录 entry whose leader shrank below its least dots wraps before its authors."""
+    changed = False
+    for element, lines in pages.lines_of.items():
+        if element is None or "toc-entry" not in (element.get("class") or "").split():
+            continue
+        leader = next((box for _, line in lines[-1:] for box in line.descendants()
+                       if getattr(box, "is_leader", False)), None)
+        classes = (element.get("class") or "").split()
+        if (leader is not None and len(leader.children) < settings.toc_min_leader
+                and settings.toc_wrapped not in classes):
+            element.set("class", " ".join([*classes, settings.toc_wrapped]))
+            changed = True
+    return changed
 
 
 def _toc_pages(pages: _Pages, toc) -> int:
