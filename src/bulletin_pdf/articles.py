@@ -13,7 +13,7 @@ parsed text is normalised (`sourcetext`, `markdown_text`), and the build,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from .sourcetext import (
     printed,
 )
 from .typography import DEFAULT_TYPOGRAPHY, Typography, inline_markup, mark_up
+from .words import kept_whole, title_pieces, toc_pieces
 from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matter
 
 # Front-matter texts that are normalised like the body (names never are), and
@@ -291,9 +292,9 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         body_html=Markup(body_html),
         figures=figures,
         tables=tables,
-        title_html=text_markup(meta["title"], typography),
+        title_html=text_markup(whole_phrases(meta["title"]), typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
-        toc_label_html=text_markup(toc_label, typography),
+        toc_label_html=text_markup(whole_phrases(toc_label, toc_pieces), typography),
         printed=tuple(article.printed),
         notes=tuple(article.notes),
     )
@@ -305,6 +306,12 @@ def text_markup(text: str | None, typography: Typography) -> Markup | None:
         return None
     tokens = inline_markup([Token("text", "", 0, content=text)], typography)
     return Markup(MARKDOWN.renderer.renderInline(tokens, MARKDOWN.options, {}))
+
+
+def whole_phrases(text: str | None, pieces: Callable[[str], list[str]] = title_pieces
+                  ) -> str | None:
+    """A title that lines break only between its phrases and words (see words.py)."""
+    return None if text is None else kept_whole(pieces(text))
 
 
 def display_name(name: str) -> str:
