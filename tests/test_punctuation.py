@@ -141,7 +141,9 @@ def test_no_space_between_full_width_punctuation_and_latin(project):
         chars = [char for page in document.pages for char in page.chars if char["text"].strip()]
     gaps = [(right["x0"] - left["x1"]) / left["size"] for left, right in pairwise(chars)
             if left["text"] in "：，" and right["text"] in "DA2"]
-    assert len(gaps) == 4 and max(gaps) < 0.05, gaps  # 目录, title, body (twice)
+    # 目录, title, body (twice). A space is 0.25 em or more; justification may open a body gap
+    # by less than 0.1 em (the limit under which no engine reads a space: issue 11).
+    assert len(gaps) == 4 and max(gaps) < 0.1, gaps
     titles = [title for _, _, articles in outline(project.pdf) for title, _ in articles]
     assert "体验式教学：DeepSeek赋能" in titles
 
