@@ -73,7 +73,7 @@ def test_unbalanced_quotes_need_a_person(project, capsys):
     project.write("articles/b.md", '---\ntitle: 甲\n---\n\n他说"好"然后"走了。\n')
     assert main(["lint", "--fix", str(project.issue)]) == 1
     captured = capsys.readouterr()
-    assert "articles/b.md:5:8  引号  引号 \" 不成对（3 个），未自动替换，请人工核对" in captured.out
+    assert "articles/b.md:5:3  引号  引号 \" 不成对（3 个），未自动替换，请人工核对" in captured.out
     assert "另有 1 处须人工处理" in captured.err
 
 

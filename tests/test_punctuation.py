@@ -14,6 +14,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from conftest import MINIMAL_MANIFEST
+from pdfread import outline
 
 from bulletin_pdf.cli import main
 from bulletin_pdf.normalize import RULES
@@ -117,3 +118,52 @@ def test_front_matter_in_any_yaml_style_is_read_alike_by_lint_and_the_build(proj
         text = re.sub(r"\s+", "", "".join(page.extract_text() for page in document.pages))
     assert text.count("案例教学：莫德纳") >= 2 * len(titles)  # 目录 and title, each
     assert "案例教学:" not in text
+
+
+# Issue 11: no space beside full-width punctuation; straight quotes paired by context.
+
+SPACED = """---
+title: '创新开展体验式教学: DeepSeek赋能办公'
+toc_title: '体验式教学: DeepSeek赋能'
+---
+
+曹老师阐释了数据分析, AI在汇报中的应用, 21 家机构参加。
+"""
+
+
+def test_no_space_between_full_width_punctuation_and_latin(project):
+    project.write("articles/b.md", SPACED)
+    assert project.build() == 0
+    text = printed_text(project.pdf)
+    assert text.count("教学：DeepSeek") == 2 and "分析，AI" in text and "应用，21 家" in text
+    assert re.search(r"[：，] [A-Za-z0-9]", text) is None
+    with pdfplumber.open(project.pdf) as document:
+        chars = [char for page in document.pages for char in page.chars if char["text"].strip()]
+    gaps = [(right["x0"] - left["x1"]) / left["size"] for left, right in pairwise(chars)
+            if left["text"] in "：，" and right["text"] in "DA2"]
+    assert len(gaps) == 4 and max(gaps) < 0.05, gaps  # 目录, title, body (twice)
+    titles = [title for _, _, articles in outline(project.pdf) for title, _ in articles]
+    assert "体验式教学：DeepSeek赋能" in titles
+
+
+QUOTED = """---
+title: 引号
+---
+
+听了陈老师的课"唱响主旋律,弘扬正能量",做好群众工作"后感触很深。
+
+要领悟"两个确立"的意义,增强"四个意识",探讯型"品牌。用好"调查研究"这个传家宝。
+"""
+
+
+def test_straight_quotes_are_paired_by_context_or_reported(project, capsys):
+    project.write("articles/b.md", QUOTED)
+    assert project.build() == 0
+    warnings = capsys.readouterr().err
+    text = printed_text(project.pdf)
+    assert "课“唱响主旋律，弘扬正能量”，做好" in text
+    assert "“两个确立”" in text and "“四个意识”" in text and "用好“调查研究”这个" in text
+    assert text.count('"') == 2  # 工作"后, 探讯型"品牌: no rule decides them
+    for line in (5, 7):
+        assert re.search(rf"警告：\S*articles/b\.md:{line}：引号 \" 不成对（\d+ 个）：按上下文配对了 "
+                         r"\d+ 个，余下 1 个未自动替换，请人工核对", warnings), warnings

@@ -72,8 +72,10 @@ def test_a_third_of_the_width_needs_fewer_pixels(project, capsys):
 
 
 def test_a_gallery_photo_names_its_manifest_entry(project, capsys):
+    # The gallery sets a row no taller than its photos' pixels allow, down to its lowest row
+    # (6 em, 33 mm): a photo 200 pixels tall is too coarse even there.
     (project.issue / "gallery").mkdir()
-    shutil.copy(LOW_RES, project.issue / "gallery" / "low.jpg")
+    photo(project.issue / "gallery" / "low.jpg", (300, 200))
     photo(project.issue / "gallery" / "fine.jpg", (3000, 2000))
     manifest = (MINIMAL_MANIFEST + "  - title: 学习掠影\n    kind: gallery\n    photos:\n"
                 "      - file: gallery/fine.jpg\n        caption: 清晰\n"
@@ -83,8 +85,8 @@ def test_a_gallery_photo_names_its_manifest_entry(project, capsys):
     assert check(project) == 2
     error = capsys.readouterr().err
     assert (f"issues/test/issue.yaml:{line}：sections[2].photos[1]（第 3 个栏目的第 2 张照片）："
-            "图片 “gallery/low.jpg”（640×427 像素）") in error
-    assert "请在 issue.yaml 中把该栏目改为每行 3 张（columns: 3），或换用更大的原图" in error
+            "图片 “gallery/low.jpg”（300×200 像素）置入 50×33 mm") in error
+    assert "印刷至少需要 300 dpi：请换用更大的原图" in error
     assert "fine.jpg" not in error
 
 
@@ -126,7 +128,7 @@ def test_declared_photo_sizes_are_what_the_layout_prints(placed_project):
     expected = {}
     text_width = layout.fit.text_width_mm[issue.paper]
     assert text_width == A4_TEXT_WIDTH_MM
-    for placed in placements(issue, sections, layout.photo_sizes, text_width):
+    for placed in placements(issue, sections, layout):
         pixels = original_size(placed.path)
         expected[pixels[0]] = fitted(pixels, placed.width_mm, placed.max_height_mm)
     assert len(expected) == 13
@@ -151,7 +153,7 @@ def test_bad_photo_sizes_in_the_layout_are_reported(project, capsys):
     error = capsys.readouterr().err
     assert (f"layout.yaml:{line}：photo_sizes.figure：full："
             "占版心宽的比例应在 0 与 1 之间，而不是 1.5") in error
-    layout.write_text(text.replace("gallery_height_mm: 52", "gallery_height_mm: 0"),
+    layout.write_text(text.replace("min_row_height_em: 6", "min_row_height_em: 0"),
                       encoding="utf-8")
     assert check(project) == 2
-    assert "photo_sizes.gallery_height_mm：应为大于 0 的数，而不是 0" in capsys.readouterr().err
+    assert "photo_sizes.gallery.min_row_height_em：应为大于 0 的数，而不是 0" in capsys.readouterr().err

@@ -13,7 +13,7 @@ parsed text is normalised (`sourcetext`, `markdown_text`), and the build,
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ from .sourcetext import (
     printed,
 )
 from .typography import DEFAULT_TYPOGRAPHY, Typography, inline_markup, mark_up
+from .words import kept_whole, title_pieces, toc_pieces
 from .yamlfile import FrontMatterFile, YamlDocument, read_text, split_front_matter
 
 # Front-matter texts that are normalised like the body (names never are), and
@@ -109,6 +110,7 @@ class Article:
     subtitle_html: Markup | None = None
     toc_label_html: Markup | None = None
     printed: tuple[PrintedText, ...] = ()  # every text as printed, placed in the source
+    notes: tuple[Note, ...] = ()  # what normalisation left for a person (unpaired quotes)
 
     @property
     def toc_label(self) -> str | None:
@@ -290,10 +292,11 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         body_html=Markup(body_html),
         figures=figures,
         tables=tables,
-        title_html=text_markup(meta["title"], typography),
+        title_html=text_markup(whole_phrases(meta["title"]), typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
-        toc_label_html=text_markup(toc_label, typography),
+        toc_label_html=text_markup(whole_phrases(toc_label, toc_pieces), typography),
         printed=tuple(article.printed),
+        notes=tuple(article.notes),
     )
 
 
@@ -303,6 +306,12 @@ def text_markup(text: str | None, typography: Typography) -> Markup | None:
         return None
     tokens = inline_markup([Token("text", "", 0, content=text)], typography)
     return Markup(MARKDOWN.renderer.renderInline(tokens, MARKDOWN.options, {}))
+
+
+def whole_phrases(text: str | None, pieces: Callable[[str], list[str]] = title_pieces
+                  ) -> str | None:
+    """A title that lines break only between its phrases and words (see words.py)."""
+    return None if text is None else kept_whole(pieces(text))
 
 
 def display_name(name: str) -> str:

@@ -38,6 +38,7 @@ from .layout import (
     load_layout,
     render_html,
 )
+from .makeup import MakeupReport
 from .manifest import BINDING_NAMES, Issue, load_issue_collecting, printable
 from .pdf import check_stylesheets, write_pdf
 from .postprocess import finish_print
@@ -160,7 +161,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
     profiles: tuple[Profile, ...] = ()
     outputs: dict[str, Path] = {}
     photos = CoarsePhotos()
-    warnings: list[Problem] = list(ready.warnings)
+    warnings: list[Problem] = [*ready.warnings, *_left_for_a_person(sections)]
     if layout:
         profiles = tuple(_override(layout.profiles[name], options)
                          for name in _profile_names(options.profile, layout))
@@ -182,6 +183,13 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
                     project.cache)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout, profiles, outputs, photos)
+
+
+def _left_for_a_person(sections: tuple[SectionArticles, ...]) -> list[Problem]:
+    """What normalisation could not decide (straight quotes that do not pair): printed as
+    written, so the editor is told where."""
+    return [Problem(note.message, article.source, note.place[0])
+            for entry in sections for article in entry.articles for note in article.notes]
 
 
 def build(options: BuildOptions, say: Callable[[str], None],
@@ -254,6 +262,7 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
             staged[1].write_text(document.html, encoding="utf-8")
         result = write_pdf(document, pdf_path, profile, prepared.project.cache, say, options.strict)
         warnings = [f"排版：{warning}" for warning in result.warnings]
+        warnings += makeup_warnings(result.makeup)
         notes = []
         if profile.is_print:
             say("交付印刷前的处理：出血、裁切线、色彩标准、补空白页…")
@@ -276,6 +285,18 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
     return Made(profile.name, prepared.outputs[profile.name], pages=report.pages, pdfx=report.pdfx,
                 notes=tuple(notes), seconds=time.perf_counter() - started,
                 warnings=tuple(warnings))
+
+
+def makeup_warnings(report: MakeupReport) -> list[str]:
+    """The pages a typesetter would still look at, by their printed page numbers."""
+    warnings = []
+    if report.sparse:
+        warnings.append(f"版面：第 {'、'.join(map(str, report.sparse))} 页不足半页"
+                        "（不是文章按计划的末页），可删减文字或调整照片")
+    if report.holes:
+        warnings.append(f"版面：第 {'、'.join(map(str, report.holes))} 页页末留有空白，"
+                        "文章在下一页继续")
+    return warnings
 
 
 def _targets(output: Path, options: BuildOptions) -> list[Path]:

@@ -5,8 +5,8 @@ foot of a page WeasyPrint moves it to the next one and leaves a hole. Books
 float such a figure instead: the text goes on filling the page, the figure
 comes after it. We lay the document out, find each figure that opens a page
 after a large hole, move it (with the figures right behind it, keeping their
-order) after the next paragraph, and lay out again — until no figure leaves a
-hole or nothing more can move.
+order) after the next paragraph, and lay out again (makeup.py runs the passes,
+and first tries shrinking the figure into the hole).
 
 A figure belongs to its (sub)section: it only ever moves past the running
 text of that section, never past a heading (it would be printed under the
@@ -16,10 +16,8 @@ is one of those, the figure stays and the page breaks before it.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 
 FIGURE_CLASSES = {"figure", "figure-row"}
@@ -27,28 +25,7 @@ FIGURE_CLASSES = {"figure", "figure-row"}
 # <hr>, footnotes or anything else ends the section for it).
 RUNNING_TEXT_TAGS = {"p", "ul", "ol", "dl", "blockquote", "table", "pre"}
 HEADING_CLASS_PREFIX = "heading"
-MAX_PASSES = 5
 LARGE_HOLE = 72  # CSS px (about 19 mm): more than a couple of lines left empty
-
-
-def place_figures(html, render: Callable[[], Document]) -> Document:
-    """Render, and re-render after moving figures that leave holes; return the last layout."""
-    document = render()
-    for _ in range(MAX_PASSES):
-        moved = [element for element in _figures_after_holes(document)
-                 if _defer(html.etree_element, element)]
-        if not moved:
-            break
-        document = render()
-    return document
-
-
-def _figures_after_holes(document: Document) -> Iterator:
-    pages = [page._page_box for page in document.pages]
-    for previous, page in itertools.pairwise(pages):
-        figure = _opening_figure(page)
-        if figure is not None and _hole_at_foot(previous) > LARGE_HOLE:
-            yield figure
 
 
 def _flow(page) -> list:

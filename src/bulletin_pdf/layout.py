@@ -21,6 +21,7 @@ from .articles import Article, SectionArticles
 from .errors import BulletinError, Problem, Problems
 from .fit import BROKEN_WORDS_FLOOR_EM, TableFit, TableShape, advance_ems, split_masthead, table_fit
 from .fonts import FontSet
+from .gallery import gallery_rows
 from .icc import output_profile_problem
 from .manifest import Issue
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
@@ -39,6 +40,7 @@ from .schema import (
     validate,
 )
 from .typography import SETTINGS_SCHEMA
+from .words import balanced_width, title_pieces
 from .yamlfile import YamlDocument, load_yaml_file
 
 LAYOUT_FILE = "layout.yaml"
@@ -67,15 +69,35 @@ PRINT_SCHEMA: Schema = {
 # What keeps content inside the text block (see fit.py and bulletin.css).
 FIT_SCHEMA: Schema = {
     "text_width_mm": Field(positive_numbers, required=True),  # per paper size
+    "text_height_mm": Field(positive_numbers, required=True),  # per paper size
+    "characters_per_line": Field(positive_int, required=True),  # the body text's size
     "masthead_genres": Field(text_list, default=()),
     "table_min_font_pt": Field(positive_number, required=True),
     "table_padding_em": Field(positive_number, required=True),
+    # An article title's line in ems of its own size (the text block / its font-size):
+    # multi-line titles are balanced within it (words.py).
+    "title_line_em": Field(positive_number, required=True),
+}
+
+# Page make-up (makeup.py): the stylesheet's classes for each tool and their limits.
+MAKEUP_SCHEMA: Schema = {
+    "toc_steps": Field(text_list, required=True),
+    "toc_balanced": Field(text, required=True),
+    "toc_wrapped": Field(text, required=True),
+    "toc_min_leader": Field(positive_int, required=True),
+    "tighten": Field(text, required=True),
+    "loosen": Field(text, required=True),
+    "tighten_article": Field(text, required=True),
+    "figure_min_scale": Field(positive_number, required=True),
+    "tail_lines": Field(positive_int, required=True),
 }
 
 LAYOUT_SCHEMA: Schema = {
     "name": Field(text, required=True),
     "description": Field(text),
     "papers": Field(text_list, required=True),  # paper sizes the stylesheets provide
+    # The page-number style (css/page-numbers-<style>.css) unless an issue picks another.
+    "page_numbers": Field(text, required=True),
     # Which font roles (var(--font-…) in the stylesheets) print each kind of text.
     "text_roles": Field(required=True),
     # What the stylesheets make of a photo's size: `check` computes its resolution from it.
@@ -87,6 +109,7 @@ LAYOUT_SCHEMA: Schema = {
     "default_profiles": Field(text_list, default=PROFILE_NAMES),
     "typography": Field(fields=SETTINGS_SCHEMA),
     "fit": Field(required=True, fields=FIT_SCHEMA),
+    "makeup": Field(required=True, fields=MAKEUP_SCHEMA),
     # Larger photos are refused before decoding: 100 megapixels take 300-400 MB decoded.
     "max_image_megapixels": Field(positive_number, default=100),
 }
@@ -121,9 +144,27 @@ class Fit:
     """The layout's limits for content that must stay inside the text block."""
 
     text_width_mm: dict[str, float]  # per paper size
+    text_height_mm: dict[str, float]  # per paper size
+    characters_per_line: int  # of body text: its size is the text width divided by this
     masthead_genres: tuple[str, ...]  # trailing words of a name set large on their own line
     table_min_font_pt: float  # a table may shrink to this size, no further
     table_padding_em: float  # a cell's padding and rule beside its text
+    title_line_em: float  # an article title's full line, in ems of the title
+
+
+@dataclass(frozen=True)
+class MakeupSettings:
+    """layout.yaml `makeup:`: the stylesheet's classes for each tool, and its limits."""
+
+    toc_steps: tuple[str, ...]  # classes of the 目录, tighter and tighter
+    toc_balanced: str  # the 目录 over two pages, when no step fits the cover
+    toc_wrapped: str  # a 目录 entry's class that wraps it before its authors
+    toc_min_leader: int  # dots a leader has at least
+    tighten: str  # a paragraph's class that takes about a character more per line
+    loosen: str  # …and one less
+    tighten_article: str  # an article's class that sets a line more per page
+    figure_min_scale: float  # a photo may shrink to this share of its size, no further
+    tail_lines: int  # an article's last page holding no more lines is a tail to pull back
 
 
 @dataclass(frozen=True)
@@ -136,8 +177,10 @@ class Layout:
     default_profiles: tuple[str, ...]
     typography: dict  # the layout's typography settings (None = default)
     fit: Fit
+    makeup: MakeupSettings
     photo_sizes: PhotoSizes
     max_image_pixels: int  # larger photos are refused before anything decodes them
+    page_numbers: str  # the page-number style of this issue (css/page-numbers-<style>.css)
 
     @property
     def templates(self) -> Path:
@@ -152,6 +195,7 @@ class HtmlDocument:
     base_url: str
     allowed_roots: tuple[Path, ...]
     layout_folder: Path  # its stylesheets were checked before rendering (see pdf.py)
+    makeup: MakeupSettings  # the layout's tools for page make-up
 
 
 def available_layouts(layouts_folder: Path) -> list[str]:
@@ -180,19 +224,42 @@ def load_layout(layouts_folder: Path, issue: Issue) -> Layout:
     problems.raise_if_any()
     text_roles = _text_roles(document, values["text_roles"], problems)
     for paper in values["papers"]:
-        if paper not in values["fit"]["text_width_mm"]:
-            problems.report(document.problem(f"缺少纸张 “{paper}” 的版心宽度",
-                                             ("fit", "text_width_mm")))
+        for key, what in (("text_width_mm", "版心宽度"), ("text_height_mm", "版心高度")):
+            if paper not in values["fit"][key]:
+                problems.report(document.problem(f"缺少纸张 “{paper}” 的{what}", ("fit", key)))
+    styles = page_number_styles(folder)
+    if values["page_numbers"] not in styles:
+        problems.report(document.problem(_unknown_page_numbers(values["page_numbers"], styles),
+                                         ("page_numbers",)))
+    if issue.page_numbers is not None and issue.page_numbers not in styles:
+        problems.report(issue.problem(
+            f"版式 “{issue.layout}” {_unknown_page_numbers(issue.page_numbers, styles)}",
+            ("page_numbers",)))
     problems.raise_if_any()
     layout = Layout(folder, values["name"], values["papers"], text_roles, profiles,
                     values["default_profiles"], values["typography"] or {}, Fit(**values["fit"]),
-                    PhotoSizes(**values["photo_sizes"]),
-                    round(values["max_image_megapixels"] * 1_000_000))
+                    MakeupSettings(**values["makeup"]),
+                    PhotoSizes.of(values["photo_sizes"]),
+                    round(values["max_image_megapixels"] * 1_000_000),
+                    issue.page_numbers or values["page_numbers"])
     if issue.paper not in layout.papers:
         raise BulletinError([issue.problem(
             f"版式 “{issue.layout}” 不支持纸张 “{issue.paper}”；可选：{'、'.join(layout.papers)}",
             ("paper",))])
     return layout
+
+
+PAGE_NUMBER_STYLESHEET = re.compile(r"page-numbers-(.+)\.css")
+
+
+def page_number_styles(folder: Path) -> list[str]:
+    """The page-number styles a layout offers: one stylesheet each, css/page-numbers-<style>.css."""
+    return sorted(match[1] for path in (folder / "css").glob("page-numbers-*.css")
+                  if (match := PAGE_NUMBER_STYLESHEET.fullmatch(path.name)))
+
+
+def _unknown_page_numbers(style: str, styles: list[str]) -> str:
+    return f"没有页码样式 “{style}”；可选：{'、'.join(styles) or '无'}"
 
 
 def _unknown_layout(layouts_folder: Path, name: str) -> str:
@@ -279,6 +346,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
     environment.filters["chinese_date"] = chinese_date
     environment.filters["css_string"] = css_string
     environment.filters["advance_ems"] = lambda text, role: text_advance_ems(text, role, fonts)
+    environment.filters["balanced_ems"] = lambda text, role: balanced_ems(text, role, fonts, layout)
     try:
         template = environment.get_template(DOCUMENT_TEMPLATE)
         html = template.render(
@@ -288,8 +356,11 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             profile=profile,
             layout_url=layout.folder.as_uri() + "/",
             masthead=masthead_lines(issue, layout),
+            page_numbers=layout.page_numbers,
             text_width_mm=layout.fit.text_width_mm[issue.paper],
             tables=table_fits(issue, sections, fonts, layout),
+            galleries={entry.section.anchor: gallery_rows(issue, entry.section, layout)
+                       for entry in sections if entry.section.kind == "gallery"},
         )
     except jinja2.TemplateSyntaxError as error:
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
@@ -303,7 +374,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
         raise BulletinError([Problem(f"模板错误：{_template_message(error)}", file, line)]
                             ) from None
     allowed = (issue.folder, layout.folder, *(file.path for file in fonts.files))
-    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder)
+    return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder, layout.makeup)
 
 
 def _template_line(error: Exception, layout: Layout) -> tuple[Path, int | None]:
@@ -343,6 +414,18 @@ def masthead_lines(issue: Issue, layout: Layout) -> tuple[str, ...]:
 def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
     """Width of `text` in ems in the role's font, rounded up: the layout sizes lines by it."""
     return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
+
+
+def balanced_ems(text: str, role: str, fonts: FontSet, layout: Layout) -> float:
+    """The measure, in ems, that balances a title's lines.
+
+    A third of an em over: WeasyPrint breaks a line that fills its measure exactly,
+    and no character is narrower than that.
+    """
+    font = fonts.roles[role].files[0]
+    width = balanced_width(title_pieces(text), lambda piece: advance_ems(piece, font),
+                           layout.fit.title_line_em)
+    return math.ceil(width * 100) / 100 + 0.3
 
 
 def table_fits(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,

@@ -66,6 +66,7 @@ ISSUE_SCHEMA: Schema = {
     "layout": Field(text, default="bulletin"),
     "paper": Field(text, default="A4"),
     "binding": Field(choice(*BINDINGS), default="saddle"),  # pads the print PDF's page count
+    "page_numbers": Field(text),  # one of the layout's page-number styles; default: the layout's
     "colophon": Field(fields=COLOPHON_SCHEMA, required=False),
     "typography": Field(fields=SETTINGS_SCHEMA),  # overrides the layout's, rule by rule
     "sections": Field(required=True, items=SECTION_SCHEMA),
@@ -142,6 +143,7 @@ class Issue:
     colophon: Colophon | None
     typography: dict  # this issue's typography overrides (None = the layout's)
     sections: tuple[Section, ...]
+    page_numbers: str | None = None  # a page-number style of the layout; None: its default
     # The parsed manifest with the place of every value (for the glyph coverage check).
     document: YamlDocument | None = field(default=None, compare=False, repr=False)
 
@@ -203,6 +205,7 @@ def load_issue_collecting(folder: Path, files: Problems) -> Issue:
         colophon=_colophon(document, values),
         typography=values["typography"] or {},
         sections=sections,
+        page_numbers=values["page_numbers"],
         document=document,
     )
 

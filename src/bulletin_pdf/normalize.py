@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 # In this order: quotes before punctuation, so that `"好"!` sees a Chinese ” before the `!`.
 RULES = ("fullwidth_alnum", "ellipsis", "dashes", "quotes", "punctuation", "spaces",
@@ -291,7 +292,14 @@ def _beyond_latin(state: Text, index: int, step: int, skip: str) -> str:
 
 
 def _quotes(state: Text) -> None:
-    """Straight quotes → “ ” and ‘ ’, paired in order; an odd count is left for a person."""
+    """Straight quotes → “ ” and ‘ ’, paired in order.
+
+    Where they do not pair up in order (a quote lost or doubled), each is paired by
+    what stands beside it: a quote before `，。、` or at the end closes, one at the
+    start or after `：（` opens. Pairs that every such reading agrees on are
+    converted (a quotation running on past a full stop without ending in one is
+    text between two); the rest are left straight for a person, with a finding.
+    """
     for straight, (opening, closing) in (('"', "“”"), ("'", "‘’")):
         candidates = [index for index, char in enumerate(state.text)
                       if char == straight and not state.locked[index]
@@ -299,13 +307,69 @@ def _quotes(state: Text) -> None:
                                and is_latin(state.text[index + 1:index + 2]))]
         if not candidates:
             continue
-        if len(candidates) % 2:
+        sides = [_quote_side(state, index) for index in candidates]
+        firsts = _certain_pairs(sides, [True] * len(candidates))
+        if len(firsts) * 2 < len(candidates):  # a quote lost or doubled: read the text too
+            spans = [not _runs_past_a_sentence(state.text[start + 1:end])
+                     for start, end in pairwise(candidates)]
+            firsts = max(firsts, _certain_pairs(sides, spans), key=len)
+        paired = {number for first in firsts for number in (first, first + 1)}
+        left = [index for number, index in enumerate(candidates) if number not in paired]
+        if left:
+            done = f"：按上下文配对了 {len(paired)} 个，余下 {len(left)} 个" if paired else "，"
             state.findings.append(Finding(
-                state.origin[candidates[-1]], "quotes",
-                f"引号 {straight} 不成对（{len(candidates)} 个），未自动替换，请人工核对"))
-            continue
-        state.apply("quotes", [(index, index + 1, opening if number % 2 == 0 else closing)
-                               for number, index in enumerate(candidates)])
+                state.origin[left[0]], "quotes",
+                f"引号 {straight} 不成对（{len(candidates)} 个）{done}未自动替换，请人工核对"))
+        state.apply("quotes", [(candidates[first], candidates[first] + 1, opening)
+                               for first in firsts]
+                    + [(candidates[first + 1], candidates[first + 1] + 1, closing)
+                       for first in firsts])
+
+
+# What stands after a closing quote (`“四个自信”，`), and before an opening one (`说：“`).
+AFTER_CLOSING_QUOTE = set("，。、；：！？）》」』】〕〉,;:!?)")
+BEFORE_OPENING_QUOTE = set("：:（(【《「『“‘[")
+
+
+def _quote_side(state: Text, index: int) -> str | None:
+    """"open" or "close" where the quote's neighbours decide it; None where they do not."""
+    before, after = state.previous(index), state.following(index + 1)
+    closes = after in AFTER_CLOSING_QUOTE or after == "" or (
+        after == "." and state.following(index + 2) != ".")
+    opens = before == "" or before.isspace() or before in BEFORE_OPENING_QUOTE
+    return None if closes == opens else ("close" if closes else "open")
+
+
+SENTENCE_END = re.compile("[。！？][^。！？”’）」』]")
+
+
+def _runs_past_a_sentence(quoted: str) -> bool:
+    """A quotation that goes on after a full stop ends with one (他说：“好。走吧。”); one
+    that does not (“品牌。三是要……用好”) is not a quotation but text between two."""
+    return SENTENCE_END.search(quoted) is not None and quoted[-1:] not in "。！？…"
+
+
+def _certain_pairs(sides: list[str | None], spans: list[bool]) -> list[int]:
+    """Which quotes open a pair in every largest pairing of neighbours.
+
+    A pair is two quotes in a row, the first not a closing one (`sides`), the second
+    not an opening one, and what lies between them may be quoted (`spans`). An even
+    number of undecided quotes pairs up in order, as it always did.
+    """
+    def fits(first: int) -> bool:
+        return sides[first] != "close" and sides[first + 1] != "open" and spans[first]
+
+    def most_pairs(banned: int | None = None) -> int:
+        best = [0] * (len(sides) + 1)
+        for end in range(2, len(sides) + 1):
+            paired = best[end - 2] + 1 if end - 2 != banned and fits(end - 2) else 0
+            best[end] = max(best[end - 1], paired)
+        return best[-1]
+
+    total = most_pairs()
+    # Without a pair that every largest pairing holds, fewer quotes pair up.
+    return [first for first in range(len(sides) - 1)
+            if fits(first) and most_pairs(banned=first) < total]
 
 
 def _next_to_protected(state: Text, match: re.Match) -> bool:
@@ -367,13 +431,29 @@ def _credit_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Marks of Chinese text alone, whose glyphs bring their own blank half: no space
+# belongs beside them (体验式教学： DeepSeek). Curly quotes, `…`, `—` and `·` also
+# serve Latin text (`said “Hello” to`), so a space next to them stays.
+SHARED_WITH_LATIN = "“”‘’…—·\u3000"
+
+
+def is_full_width_mark(char: str) -> bool:
+    return is_cjk_punctuation(char) and char not in SHARED_WITH_LATIN
+
+
 def _latin_spaces(state: Text) -> None:
-    """A space between Chinese and Latin/digits goes: the layout adds its own ¼ em."""
+    """A space between Chinese and Latin/digits goes: the layout adds its own ¼ em.
+
+    So does a space between a full-width mark and Latin/digits (分析， AI): clreq's
+    CJK–Latin space is for a Han character beside Latin, never for punctuation.
+    """
     def replace(match: re.Match, state: Text) -> str | None:
         if _next_to_protected(state, match):
             return None
         before, after = state.previous(match.start()), state.following(match.end())
-        if (is_han(before) and is_latin(after)) or (is_latin(before) and is_han(after)):
+        chinese_before = is_han(before) or is_full_width_mark(before)
+        chinese_after = is_han(after) or is_full_width_mark(after)
+        if (chinese_before and is_latin(after)) or (is_latin(before) and chinese_after):
             return ""
         return None
     _scan(state, r"(?<=\S) (?=\S)", "latin_spaces", replace)

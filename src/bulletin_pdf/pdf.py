@@ -22,9 +22,9 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from . import justify
 from .errors import BulletinError, Problem
-from .floats import place_figures
 from .images import is_raster, original_size, print_image, screen_image, svg_without_references
 from .layout import HtmlDocument, Layout, Profile
+from .makeup import MakeupReport, make_up
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -35,6 +35,7 @@ PDFX_VARIANTS = {"4": "pdf/x-4", "1a": "pdf/x-1a"}
 class RenderResult:
     pages: int
     warnings: tuple[str, ...]
+    makeup: MakeupReport
 
 
 class ForbiddenResource(FatalURLFetchingError):
@@ -108,7 +109,8 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
         try:
             progress("排版中…")
             # Image options act when images are laid out, so render() needs them too.
-            rendered = place_figures(html, lambda: html.render(**_pdf_options(profile)))
+            rendered, makeup = make_up(html, lambda: html.render(**_pdf_options(profile)),
+                                       document.makeup)
             _raise_errors(messages, threshold, shown)
             low = _low_resolution_images(rendered, profile,
                                          Path(unquote(urlsplit(document.base_url).path)))
@@ -123,7 +125,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
         _raise_errors(messages, threshold, shown)  # images and SVGs are drawn while writing
     warnings = tuple(dict.fromkeys([*(message for level, message in messages
                                       if level < logging.ERROR and message not in shown), *low]))
-    return RenderResult(len(rendered.pages), warnings)
+    return RenderResult(len(rendered.pages), warnings, makeup)
 
 
 def _raise_errors(messages: list[tuple[int, str]], threshold: int,

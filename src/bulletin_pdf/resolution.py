@@ -26,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import KeyPath, Problem, Problems
+from .gallery import GALLERY_SIZES_SCHEMA, GallerySizes, gallery_rows
 from .images import is_raster, original_size, photo_problem, svg_references
 from .schema import Field, Invalid, Schema, positive_number, positive_numbers
 
 if TYPE_CHECKING:
     from .articles import Figure, SectionArticles
     from .layout import Layout, Profile
-    from .manifest import Issue
+    from .manifest import Issue, Section
 
 MM_PER_INCH = 25.4
 
@@ -51,8 +52,7 @@ PHOTO_SIZES_SCHEMA: Schema = {
     "figure_max_height_mm": Field(positive_number, required=True),
     "row": Field(shares, required=True),  # figures side by side, by how many
     "row_max_height_mm": Field(positive_number, required=True),
-    "gallery": Field(shares, required=True),  # a gallery photo, by columns
-    "gallery_height_mm": Field(positive_number, required=True),
+    "gallery": Field(required=True, fields=GALLERY_SIZES_SCHEMA),  # justified rows (gallery.py)
 }
 
 
@@ -64,8 +64,11 @@ class PhotoSizes:
     figure_max_height_mm: float
     row: dict[str, float]
     row_max_height_mm: float
-    gallery: dict[str, float]
-    gallery_height_mm: float
+    gallery: GallerySizes
+
+    @classmethod
+    def of(cls, values: dict) -> PhotoSizes:
+        return cls(**{**values, "gallery": GallerySizes(**values["gallery"])})
 
     @staticmethod
     def share(table: dict[str, float], key: str) -> float:
@@ -101,8 +104,7 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     warnings: list[Problem] = []
     needs = sorted(((profile.minimum_dpi, profile.is_print)
                     for profile in profiles), key=lambda need: not need[1])
-    text_width = layout.fit.text_width_mm[issue.paper]
-    for placed in placements(issue, sections, layout.photo_sizes, text_width):
+    for placed in placements(issue, sections, layout):
         if not is_raster(placed.path) or not placed.path.is_file():
             continue  # vector art has no resolution; a missing file is reported elsewhere
         pixels = original_size(placed.path)
@@ -124,8 +126,7 @@ def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layou
     problems = Problems()
     warnings = []
     seen = set()
-    text_width = layout.fit.text_width_mm[issue.paper]
-    for placed in placements(issue, sections, layout.photo_sizes, text_width):
+    for placed in placements(issue, sections, layout):
         if placed.path in seen or not placed.path.is_file():
             continue  # a missing file is reported by the manifest or the article
         seen.add(placed.path)
@@ -157,23 +158,29 @@ def fitted(pixels: tuple[int, int], width_mm: float, max_height_mm: float | None
     return width, height
 
 
-def placements(issue: Issue, sections: tuple[SectionArticles, ...], sizes: PhotoSizes,
-               text_width: float) -> Iterator[Placed]:
-    """Every photo of the issue with the largest box it may be placed in (`text_width` in mm)."""
+def placements(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout
+               ) -> Iterator[Placed]:
+    """Every photo of the issue with the largest box it may be placed in."""
+    sizes = layout.photo_sizes
+    text_width = layout.fit.text_width_mm[issue.paper]
     for index, entry in enumerate(sections):
         for article in entry.articles:
             for figure in article.figures:
                 yield _figure_placement(figure, article.source, sizes, text_width)
-        columns = str(entry.section.columns)
-        narrower = [name for name, share in sizes.gallery.items()
-                    if share < sizes.share(sizes.gallery, columns)]
-        advice = (f"在 issue.yaml 中把该栏目改为每行 {narrower[-1]} 张（columns: {narrower[-1]}），"
-                  if narrower else "")
-        for photo in entry.section.photos:
+        if entry.section.photos:
+            yield from _gallery_placements(issue, entry.section, index, layout)
+
+
+def _gallery_placements(issue: Issue, section: Section, index: int, layout: Layout
+                        ) -> Iterator[Placed]:
+    """A gallery's photos at their places in its rows (gallery.py): a row is only as tall as
+    its photos' pixels allow, down to the layout's lowest row."""
+    for row in gallery_rows(issue, section, layout):
+        for cell in row.cells:
+            photo = section.photos[cell.photo]
             key = photo.key or ("sections", index, "photos")
             yield Placed(issue.folder / photo.file, issue.manifest, photo.line, key,
-                         text_width * sizes.share(sizes.gallery, columns),
-                         sizes.gallery_height_mm, advice)
+                         cell.width_mm, None, "")
 
 
 def _figure_placement(figure: Figure, article: Path, sizes: PhotoSizes, text_width: float
