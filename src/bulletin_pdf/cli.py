@@ -77,10 +77,8 @@ def command_watch(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr, flush=True)
 
     reporter = Reporter(_progress(args.quiet), updated, failed)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
         watch(args.issue, server, project, reporter, args.open)
-    except KeyboardInterrupt:
-        pass
     print("已停止预览", flush=True)
     return 0
 
