@@ -161,12 +161,12 @@ def test_key_paths_are_also_counted_from_one(project, capsys):
 
 # 5. The command line speaks Chinese -------------------------------------------
 
-COMMANDS = ("build", "check", "new", "import", "fonts", "lint", "preflight")
+COMMANDS = ("build", "watch", "check", "new", "import", "fonts", "lint", "preflight")
 # What may stay Latin in the help: what the user types, and acronyms.
 LATIN_ALLOWED = {"bulletin", "pdf", "PDF", "X", "CMYK", "HTML", "CSS", "JSON", "CI", "dpi",
                  "Markdown", "Word", "WPS", "LibreOffice", "JPEG", "PNG", "HEIC",
                  "screen", "print", "all", "saddle",
-                 "perfect", "none", "YYYY", "MM", "DD", *COMMANDS}
+                 "perfect", "none", "Ctrl", "C", "YYYY", "MM", "DD", *COMMANDS}
 
 
 def help_text(capsys, *argv: str) -> str:
@@ -205,7 +205,7 @@ def test_help_in_a_plain_process_under_an_english_locale():
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["buidl", "issues/x"], "bulletin-pdf：错误：参数 命令：“buidl” 不是可选值"
-                            "（可选：build、check、new、import、fonts、lint、preflight），"
+                            "（可选：build、watch、check、new、import、fonts、lint、preflight），"
                             "是否想写 “build”？"),
     ([], "bulletin-pdf：错误：缺少必需的参数：命令"),
     (["build"], "bulletin-pdf build：错误：缺少必需的参数：期刊文件夹"),

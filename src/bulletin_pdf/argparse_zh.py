@@ -161,6 +161,14 @@ def positive_integer(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    """`type=` for a TCP port: 1–65535, or 0 for any free one."""
+    value = integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"端口应为 0–65535 之间的整数（0 表示自动选择），而不是 {text}")
+    return value
+
+
 def iso_date(text: str) -> datetime.date:
     """`type=` for dates written YYYY-MM-DD."""
     try:

@@ -127,17 +127,22 @@ class Made:
     warnings: tuple[str, ...] = ()
 
 
-def prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
+def warn_on_stderr(warning: str) -> None:
+    print(f"警告：{warning}", file=sys.stderr)
+
+
+def prepare(options: BuildOptions, say: Callable[[str], None],
+            warn: Callable[[str], None] = warn_on_stderr) -> Prepared:
     """Every check a build makes short of WeasyPrint, all problems reported at once.
 
     Only a manifest too broken to read stops early; otherwise the articles that load
     are checked (fonts, photos, tables) beside the problems of those that do not.
     """
     with system_refusals_as_problems():  # an unreadable file is the user's to fix, not a bug
-        return _prepare(options, say)
+        return _prepare(options, say, warn)
 
 
-def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
+def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[str], None]) -> Prepared:
     project = find_project(options.issue)
     say("读取期刊清单…")
     problems = Problems()
@@ -151,7 +156,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
     sections = load_articles_collecting(issue, typography, problems)
     for warning in fonts.warnings if fonts else ():
-        print(f"警告：{warning}", file=sys.stderr)
+        warn(str(warning))
     problems.extend(_option_problems(options))
     profiles: tuple[Profile, ...] = ()
     outputs: dict[str, Path] = {}
@@ -169,7 +174,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None]) -> Prepared:
         problems.extend(photos.errors)  # print needs them all: no output is made without it
         warnings += _collecting(problems, check_stylesheets, layout) or ()
     for warning in warnings:
-        print(f"警告：{warning}", file=sys.stderr)
+        warn(str(warning))
     if layout and fonts:
         if _passes(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE):
             _collecting(problems, check_fit, issue, sections, fonts, layout)
@@ -187,10 +192,11 @@ def _left_for_a_person(sections: tuple[SectionArticles, ...]) -> list[Problem]:
             for entry in sections for article in entry.articles for note in article.notes]
 
 
-def build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:
+def build(options: BuildOptions, say: Callable[[str], None],
+          warn: Callable[[str], None] = warn_on_stderr) -> list[Made]:
     """Make every requested output, or none: old files stay until all new ones passed."""
     with system_refusals_as_problems():
-        prepared = prepare(options, say)
+        prepared = prepare(options, say, warn)
         cache = prepared.project.cache
         digests = {profile.name: build_digest(prepared.issue.folder, prepared.layout.folder,
                                               prepared.project.fonts, prepared.fonts, profile)
@@ -202,14 +208,15 @@ def build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:
         if stale:
             _warm_photos(prepared, stale, say)
             documents = _render_html(prepared, stale)
-            made |= _make_all(prepared, stale, documents, options, say)
+            made |= _make_all(prepared, stale, documents, options, say, warn)
             for profile in stale:
                 record(cache, prepared.outputs[profile.name], digests[profile.name])
     return [made[profile.name] for profile in prepared.profiles]
 
 
 def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, HtmlDocument],
-              options: BuildOptions, say: Callable[[str], None]) -> dict[str, Made]:
+              options: BuildOptions, say: Callable[[str], None],
+              warn: Callable[[str], None]) -> dict[str, Made]:
     """Lay out every profile into staging; rename them all into place if all passed."""
     targets = {profile.name: _targets(prepared.outputs[profile.name], options)
                for profile in profiles}
@@ -228,7 +235,7 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
         outcomes = run_jobs(jobs, fork=len(jobs) > 1 and _can_fork())
         for warning in dict.fromkeys(warning for outcome in outcomes if outcome.value
                                      for warning in outcome.value.warnings):
-            print(warning, file=sys.stderr)
+            warn(warning)
         problems = list(dict.fromkeys(problem for outcome in outcomes
                                       for problem in outcome.problems))
         if problems:
@@ -254,7 +261,7 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
         if options.keep_html:
             staged[1].write_text(document.html, encoding="utf-8")
         result = write_pdf(document, pdf_path, profile, prepared.project.cache, say, options.strict)
-        warnings = [f"排版警告：{warning}" for warning in result.warnings]
+        warnings = [f"排版：{warning}" for warning in result.warnings]
         warnings += makeup_warnings(result.makeup)
         notes = []
         if profile.is_print:
@@ -270,7 +277,7 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
                            min_image_dpi=profile.minimum_dpi)
-        warnings += [f"预检{finding}" for finding in report.warnings]
+        warnings += [f"预检：{str(finding).removeprefix('警告 ')}" for finding in report.warnings]
         if report.errors:
             raise BulletinError([Problem(f"预检未通过：{finding}", prepared.outputs[profile.name])
                                  for finding in report.errors])

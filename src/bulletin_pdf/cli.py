@@ -11,13 +11,14 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
-from .argparse_zh import ArgumentParser, integer, iso_date, number, positive_integer
-from .build import BuildOptions, build, find_project, prepare
+from .argparse_zh import ArgumentParser, integer, iso_date, number, port_number, positive_integer
+from .build import BuildOptions, Made, build, find_project, prepare
 from .errors import BulletinError, Problems, display_path
 from .files import system_refusals_as_problems
 from .fonts import FONTS_FILE, RoleFont, load_fonts
@@ -30,6 +31,7 @@ from .new_issue import create_issue
 from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
 from .typography import Typography
+from .watch import DEFAULT_PORT, Reporter, start_server, watch
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
@@ -58,6 +60,26 @@ def command_build(args: argparse.Namespace) -> int:
         print(f"已写入 {shown}（{kind}）：{output.pages} 页，"
               f"{_human_size(output.path.stat().st_size)}，用时 {output.seconds:.1f} 秒"
               + "".join(f"；{note}" for note in output.notes))
+    return 0
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    server, project = start_server(args.issue, args.port)
+    print(f"预览：{server.url}    （保存文件即重排；按 Ctrl-C 停止）", flush=True)
+
+    def updated(made: Made, seconds: float) -> None:
+        print(f"{time.strftime('%H:%M:%S')} 已更新 {display_path(made.path)}：{made.pages} 页，"
+              f"用时 {seconds:.1f} 秒", flush=True)
+
+    def failed(problems: list[str]) -> None:
+        print(f"{time.strftime('%H:%M:%S')} 发现问题，保留上一次的 PDF：", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr, flush=True)
+
+    reporter = Reporter(_progress(args.quiet), updated, failed)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
+        watch(args.issue, server, project, reporter, args.open)
+    print("已停止预览", flush=True)
     return 0
 
 
@@ -251,6 +273,19 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     build.set_defaults(run=command_build)
+
+    watching = command("watch", "边改边看：保存即重排屏幕版，在浏览器中预览",
+                       "先排出屏幕版 PDF，再监视期刊文件夹、版式与 fonts/：每次保存都重排，\n"
+                       "并在本机（127.0.0.1）提供预览页：显示 PDF、排版状态与问题，新的 PDF 排好后\n"
+                       "自动刷新并停在正在看的那一页。有问题时保留上一次排好的 PDF。按 Ctrl-C 停止。",
+                       "bulletin-pdf watch issues/2025-001 --open",
+                       "bulletin-pdf watch issues/2025-001 --port 8800")
+    watching.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-001")
+    watching.add_argument("--port", type=port_number, metavar="端口",
+                          help=f"预览页的端口（默认 {DEFAULT_PORT}，被占用时自动另选）")
+    watching.add_argument("--open", action="store_true", help="用默认浏览器打开预览页")
+    watching.add_argument("-q", "--quiet", action="store_true", help="不显示每次排版的进度")
+    watching.set_defaults(run=command_watch)
 
     check = command("check", "检查清单、文章、照片、字体与版式，不写 PDF",
                     "做 build 的全部检查（期刊清单、文章、照片分辨率、字体缺字、版式模板），\n"
