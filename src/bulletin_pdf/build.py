@@ -232,7 +232,7 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
                          [staged(target) for target in targets[profile.name]], options,
                          _labelled(say, profile.name)))
                 for profile in profiles]
-        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and _can_fork())
+        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork())
         for warning in dict.fromkeys(warning for outcome in outcomes if outcome.value
                                      for warning in outcome.value.warnings):
             warn(warning)
@@ -334,7 +334,7 @@ def _photos(prepared: Prepared) -> list[Path]:
     return list(dict.fromkeys(paths))
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
     """Fork only when output goes to real files (not to a test's captured streams)."""
     try:
         sys.stdout.fileno()

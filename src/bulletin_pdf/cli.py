@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import time
@@ -18,8 +19,9 @@ from pathlib import Path
 
 from . import __version__
 from .argparse_zh import ArgumentParser, integer, iso_date, number, port_number, positive_integer
+from .batch import IssueBuild, build_issues, is_several, issue_folders, summary
 from .build import BuildOptions, Made, build, find_project, prepare
-from .errors import BulletinError, Problems, display_path
+from .errors import BulletinError, Problem, Problems, display_path
 from .files import system_refusals_as_problems
 from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
@@ -39,12 +41,14 @@ EXIT_BROKEN_PIPE = 128 + 13  # as for any program whose reader stopped reading (
 
 
 def command_build(args: argparse.Namespace) -> int:
-    say = _progress(args.quiet)
+    say = _progress(args.quiet or args.json)
     if not harfbuzz_subset_available():
         print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
               "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
-    options = BuildOptions(args.issue, args.output, args.profile, args.pdfx, args.icc_profile,
+    options = BuildOptions(args.issues[0], args.output, args.profile, args.pdfx, args.icc_profile,
                            args.keep_html, args.strict, args.force)
+    if args.json or is_several(args.issues):
+        return _build_several(args, options, say)
     try:
         made = build(options, say)
     except ChildDied as error:  # the OOM killer, or someone, ended a layout process
@@ -52,15 +56,56 @@ def command_build(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_INTERNAL
     for output in made:
-        shown = display_path(output.path)
-        if output.unchanged:
-            print(f"未改动，跳过 {shown}（{PROFILE_LABELS[output.profile]}；--force 可强制重排）")
-            continue
-        kind = PROFILE_LABELS[output.profile] + (f"，{output.pdfx}" if output.pdfx else "")
-        print(f"已写入 {shown}（{kind}）：{output.pages} 页，"
-              f"{_human_size(output.path.stat().st_size)}，用时 {output.seconds:.1f} 秒"
-              + "".join(f"；{note}" for note in output.notes))
+        print(_made_line(output))
     return 0
+
+
+def _made_line(output: Made) -> str:
+    shown = display_path(output.path)
+    if output.unchanged:
+        return f"未改动，跳过 {shown}（{PROFILE_LABELS[output.profile]}；--force 可强制重排）"
+    kind = PROFILE_LABELS[output.profile] + (f"，{output.pdfx}" if output.pdfx else "")
+    return (f"已写入 {shown}（{kind}）：{output.pages} 页，"
+            f"{_human_size(output.path.stat().st_size)}，用时 {output.seconds:.1f} 秒"
+            + "".join(f"；{note}" for note in output.notes))
+
+
+def _build_several(args: argparse.Namespace, options: BuildOptions, say: Callable[[str], None]) -> int:
+    """Several issues (or `--json`): every issue built, one summary, non-zero if any failed."""
+    folders = issue_folders(args.issues)
+    if args.output and len(folders) > 1:
+        raise BulletinError([Problem("-o 只能用于一期：构建多期时，各期写入各自的 build/<期刊>.pdf")])
+    outcomes = build_issues(folders, options,
+                            lambda folder, message: say(f"{display_path(folder)}：{message}"))
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    if args.json:
+        print(json.dumps(summary(outcomes), ensure_ascii=False, indent=2))
+        return EXIT_PROBLEMS if failed else 0
+    for outcome in outcomes:
+        failure = "" if outcome.ok else f"发现 {len(outcome.problems)} 个问题："
+        print(f"\n{display_path(outcome.issue)}：{failure}")
+        for line in [_made_line(output) for output in outcome.made] or map(str, outcome.problems):
+            print(f"  {line}")
+        for warning in outcome.warnings:
+            print(f"  警告：{warning}")
+    print("\n汇总：")
+    for outcome in outcomes:
+        print(f"  {display_path(outcome.issue)}  {_outcome_cells(outcome)}")
+    if failed:
+        print(f"{len(outcomes) - len(failed)} 期成功，{len(failed)} 期未通过："
+              + "、".join(display_path(outcome.issue) for outcome in failed), file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"{len(outcomes)} 期全部完成")
+    return 0
+
+
+def _outcome_cells(outcome: IssueBuild) -> str:
+    if not outcome.ok:
+        return f"未通过（{len(outcome.problems)} 个问题，未写入任何文件）"
+    cells = [f"{PROFILE_LABELS[made.profile]} " + (
+        "未改动" if made.unchanged else f"{made.pages} 页 {_human_size(made.path.stat().st_size)}")
+        for made in outcome.made]
+    return "，".join(cells) + f"；用时 {outcome.seconds:.1f} 秒"
 
 
 def command_watch(args: argparse.Namespace) -> int:
@@ -259,8 +304,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "输入未改动时不重排；任何一版未通过检查时，两版都不写出。",
                     "bulletin-pdf build issues/2025-001",
                     "bulletin-pdf build issues/2025-001 --profile print --icc-profile 印刷厂.icc",
-                    "bulletin-pdf build issues/2025-001 -o 第1期.pdf")
-    build.add_argument("issue", type=Path, metavar="期刊文件夹", help="如 issues/2025-001")
+                    "bulletin-pdf build issues/2025-001 -o 第1期.pdf",
+                    "bulletin-pdf build issues/ --json")
+    build.add_argument("issues", type=Path, nargs="+", metavar="期刊文件夹",
+                       help="如 issues/2025-001；可写几期，或写 issues/ 构建其中的每一期")
     build.add_argument("-o", "--output", type=Path, metavar="文件.pdf",
                        help="输出 PDF 路径（默认 build/<期刊>.pdf；两版都出时印刷版为 文件-print.pdf）")
     build.add_argument("--profile", choices=(*PROFILE_NAMES, "all"),
@@ -272,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--strict", action="store_true", help="把排版警告（如被忽略的 CSS）也当作错误")
     build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
+    build.add_argument("--json", action="store_true",
+                       help="以 JSON 打印结果（各期的文件、页数、大小、用时、是否跳过、问题），供 CI 使用")
     build.set_defaults(run=command_build)
 
     watching = command("watch", "边改边看：保存即重排屏幕版，在浏览器中预览",
