@@ -25,6 +25,7 @@ from .errors import BulletinError, Problem
 from .floats import place_figures
 from .images import is_raster, original_size, print_image, screen_image, svg_without_references
 from .layout import HtmlDocument, Layout, Profile
+from .textlayer import fix_text_layer
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -116,6 +117,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
                 raise BulletinError([Problem(message) for message in low])
             progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
             rendered.write_pdf(target, **_pdf_options(profile))
+            fix_text_layer(target)  # halted punctuation that copies and searches whole
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
