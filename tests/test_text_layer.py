@@ -228,3 +228,28 @@ def test_halved_marks_share_the_embedded_font(sample_pdf):
 def _font_program(font: pikepdf.Dictionary) -> pikepdf.Stream:
     descriptor = font.DescendantFonts[0].FontDescriptor
     return descriptor.get("/FontFile2") or descriptor.FontFile3
+
+
+LOOSE_LINE = ("---\ntitle: 松散的一行\nauthors: [王五]\n---\n\n"
+              "区委党校举办处级干部轮训班，学员围绕高质量发展开展专题研讨交流，"
+              "大家结合工作实际谈体会讲打算，气氛热烈Supercalifragilisticexpialidocious，"
+              "会后形成调研报告。\n")
+
+
+def test_a_loose_line_opens_no_gap_read_as_a_space(project):
+    """A long word pushed to the next line leaves 4 em to share among a line of Chinese:
+    spread over its gaps, each would read as a space (pdf.js, pdfminer from 0.1 em)."""
+    project.write("articles/a.md", LOOSE_LINE)
+    assert project.build() == 0
+    gaps = []
+    with pdfplumber.open(project.pdf) as pdf:
+        for page in pdf.pages:
+            chars = [char for char in page.chars if abs(char["size"] - BODY_SIZE) < 0.6]
+            for left, right in itertools.pairwise(chars):
+                if is_han(left["text"]) and is_han(right["text"]) and abs(
+                        left["bottom"] - right["bottom"]) < 1:
+                    gaps.append((right["x0"] - left["x1"]) / left["size"])
+    assert len(gaps) > 40 and max(gaps) < 0.1
+    for engine in ENGINES:
+        article = [text for text in READERS[engine](project.pdf) if "调研报告" in squash(text)]
+        assert len(article) == 1 and not SPACED_HAN.search(article[0]), engine
