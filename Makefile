@@ -19,7 +19,7 @@ bench: setup
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
 
-setup: system $(VENV)/.installed
+setup: system $(VENV)/.installed node_modules/.installed
 
 system:
 	@bash scripts/install-system-deps.sh
@@ -30,6 +30,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+# pdf.js (npm pdfjs-dist), which the tests run in node to read the text layer back.
+node_modules/.installed: package.json package-lock.json
+	npm ci --omit=optional --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:

@@ -13,6 +13,12 @@ packages=(
   poppler-utils         # pdftotext, pdffonts, pdftoppm: reading PDFs back in tests
   libgs-common          # default_cmyk.icc: a free CMYK output profile for PDF/X
 )
+# node and npm run pdf.js in the tests (Firefox's PDF engine reading the text layer back);
+# a node from elsewhere (NodeSource, nvm) will do if it is 18 or newer.
+if ! command -v npm >/dev/null 2>&1 \
+    || ! node -e 'process.exit(parseInt(process.versions.node) < 18 ? 1 : 0)' 2>/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "提示：这不是 Debian/Ubuntu 系统，请自行安装：${packages[*]}" >&2
