@@ -7,6 +7,7 @@ seen on the page comes from pdfplumber's glyph boxes; what was printed, from the
 
 from __future__ import annotations
 
+import html
 import itertools
 import json
 import re
@@ -253,3 +254,31 @@ def test_a_loose_line_opens_no_gap_read_as_a_space(project):
     for engine in ENGINES:
         article = [text for text in READERS[engine](project.pdf) if "调研报告" in squash(text)]
         assert len(article) == 1 and not SPACED_HAN.search(article[0]), engine
+
+
+def test_the_pdf_is_tagged(sample_pdf, sample_print_pdf):
+    """Headings, paragraphs, each photo with its caption as alt text, the 目录 a list of links."""
+    captions = {html.unescape(alt) for entry in load_articles(load_issue(SAMPLE_ISSUE))
+                for article in entry.articles
+                for alt in re.findall(r'<img [^>]*alt="([^"]+)"', str(article.body_html))}
+    for path in (sample_pdf, sample_print_pdf):
+        with pikepdf.open(path) as pdf:
+            assert pdf.Root.MarkInfo.Marked
+            elements = structure_of(pdf.Root.StructTreeRoot)
+            kinds = Counter(str(element.S) for element in elements)
+            assert kinds["/H1"] and kinds["/H2"] and kinds["/P"] > 100
+            alts = {str(element.Alt) for element in elements if element.S == "/Figure"}
+            assert captions and captions <= alts
+            lists = [element for element in elements if element.S == "/L"]
+            assert any(sum(kid.get("/S") == "/Link" for kid in structure_of(element)) > 20
+                       for element in lists)
+
+
+def structure_of(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
+    """The structure elements below `element`, depth first."""
+    found = []
+    kids = element.get("/K", pikepdf.Array())
+    for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+        if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+            found += [kid, *structure_of(kid)]
+    return found

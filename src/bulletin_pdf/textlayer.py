@@ -38,8 +38,9 @@ TWIN_SUFFIX = "Halt"
 CONTIGUOUS = 0.05
 TJ = pikepdf.Operator("TJ")
 TF = pikepdf.Operator("Tf")
-# Operators after which the pen position is not known from the last Tm and TJ.
-MOVES_PEN = {"BT", "ET", "Td", "TD", "T*", "Tj", "'", '"', "Tc", "Tw", "Tz", "Ts"}
+# Operators after which the last glyph's position is not known from the last Tm and TJ
+# (a text object ending does not move it: tagged PDFs put each run in its own BT … ET).
+MOVES_PEN = {"Td", "TD", "T*", "Tj", "'", '"', "Tc", "Tw", "Tz", "Ts", "cm", "Q", "Do"}
 
 
 @dataclass
@@ -129,6 +130,8 @@ def _rewrite_owner(pdf: pikepdf.Pdf, owner, resources, fonts: dict, users: list)
             matrix = None  # the pen moved on: known again at the next Tm
         elif operator in MOVES_PEN:
             matrix = previous = None
+        elif operator in ("BT", "ET"):
+            matrix = None
     if not used:
         return 0
     for name in used:
