@@ -121,7 +121,7 @@ def segments(text: str, before: str = "", after: str = "",
     yield from _compressed(text, before, settings)
 
 
-NUMBER_BEFORE_HAN = re.compile(r"(?<![A-Za-z0-9.,])[0-9][0-9.,]*%? ?(?=[\u3400-\u9fff])")
+NUMBER_BEFORE_HAN = re.compile(r"(?<![A-Za-z0-9.,])[0-9](?:[0-9.,]*[0-9])?%? ?(?=[\u3400-\u9fff])")
 LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%+\-/:']*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
