@@ -37,9 +37,11 @@ CLOSING = set("、。，．：；！？）］｝」』】〕〗〉》”’")
 OPENING = set("（［｛「『【〔〖〈《“‘")
 INSEPARABLE = set("—…")
 SPACES = " \u00a0"
-# em: a wider gap between two characters reads as a space when the text is extracted
-# (poppler from 0.1 em, pdf.js from 0.102, pdfminer from 0.1 of a character's width).
-MAX_GAP = 0.08
+MAX_GAP = 0.08  # em: beyond this, every gap of the line takes a share (see justify_line)
+# em: a gap of 0.1 em between two characters reads as a space when the text is extracted
+# (poppler from 0.1 em, pdf.js from 0.102, pdfminer from 0.1 of a character's width);
+# this leaves room for WeasyPrint's rounding to thousandths of an em.
+MAX_SPREAD = 0.095
 # em per space: a line that would need more (a few characters before a URL or word that
 # breaks only where it starts a line) is left ragged rather than spaced out word by word.
 MAX_STRETCH = 0.5
@@ -87,23 +89,24 @@ def _spacing(text: str, gaps: list[int], extra_width: float, font_size: float
              ) -> list[float] | None:
     """The width added after each character, or None to leave the line ragged.
 
-    No gap between two characters opens wider than MAX_GAP: what a line needs
-    beyond that goes to its spaces (read as spaces anyway), up to MAX_STRETCH
-    each; a line without enough spaces stays ragged.
+    No gap between two characters opens as wide as text extraction reads a
+    space (MAX_SPREAD): what a line needs beyond that goes to its spaces (read
+    as spaces anyway), up to MAX_STRETCH each; a line without enough spaces
+    stays ragged.
     """
     count = sum(gaps)
     if not count:
         return None
-    if extra_width / count <= MAX_GAP * font_size:
+    if extra_width / count <= MAX_SPREAD * font_size:
         return [extra_width / count * gap for gap in gaps]
     spaces = [int(gap and char in SPACES) for char, gap in zip(text, gaps, strict=True)]
     between_characters = count - sum(spaces)
     if not sum(spaces):
         return None
-    per_space = (extra_width - between_characters * MAX_GAP * font_size) / sum(spaces)
+    per_space = (extra_width - between_characters * MAX_SPREAD * font_size) / sum(spaces)
     if per_space > MAX_STRETCH * font_size:
         return None
-    return [(per_space if space else MAX_GAP * font_size) * gap
+    return [(per_space if space else MAX_SPREAD * font_size) * gap
             for gap, space in zip(gaps, spaces, strict=True)]
 
 
