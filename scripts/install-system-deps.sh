@@ -17,7 +17,7 @@ packages=(
 # node and npm run pdf.js in the tests (Firefox's PDF engine reading the text layer back);
 # a node from elsewhere (NodeSource, nvm) will do if it is 18 or newer.
 if ! command -v npm >/dev/null 2>&1 \
-    || ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 18 ? 1 : 0)' 2>/dev/null; then
+    || ! node -e 'process.exit(parseInt(process.versions.node) < 18 ? 1 : 0)' 2>/dev/null; then
   packages+=(nodejs npm)
 fi
 

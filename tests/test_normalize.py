@@ -253,6 +253,9 @@ def test_autospace_between_chinese_and_latin_except_digits_before_units():
 def test_word_joiners_keep_dashes_and_units_attached():
     text = "".join(piece for piece, _ in segments("好——吗，37名，甲·乙"))
     assert text == "好\u2060——吗，37 \u2060名，甲\u2060·乙"
+    # A code is no quantity: what follows G60 may move to the next line without it.
+    code = "".join(piece for piece, _ in segments("推进了G60脑智科创基地，H5N1病毒，50%的"))
+    assert code == "推进了 G60 脑智科创基地，H5N1 病毒，50% \u2060的"
     off = Typography.merged({"kinsoku": False, "autospace": False, "compress": False})
     assert "".join(piece for piece, _ in segments("好——吗", settings=off)) == "好——吗"
     assert DEFAULT_TYPOGRAPHY.kinsoku

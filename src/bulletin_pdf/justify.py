@@ -37,9 +37,13 @@ CLOSING = set("、。，．：；！？）］｝」』】〕〗〉》”’")
 OPENING = set("（［｛「『【〔〖〈《“‘")
 INSEPARABLE = set("—…")
 SPACES = " \u00a0"
-MAX_GAP = 0.08  # em: wider gaps between Chinese characters read as spaces when extracted
-# em per gap: a line that would need more (a few characters before a URL or word that
-# breaks only where it starts a line) is left ragged rather than spaced out letter by letter.
+MAX_GAP = 0.08  # em: beyond this, every gap of the line takes a share (see justify_line)
+# em: a gap of 0.1 em between two characters reads as a space when the text is extracted
+# (poppler from 0.1 em, pdf.js from 0.102, pdfminer from 0.1 of a character's width);
+# this leaves room for WeasyPrint's rounding to thousandths of an em.
+MAX_SPREAD = 0.095
+# em per space: a line that would need more (a few characters before a URL or word that
+# breaks only where it starts a line) is left ragged rather than spaced out word by word.
 MAX_STRETCH = 0.5
 
 _original_justify_line = inline.justify_line
@@ -70,15 +74,40 @@ def justify_line(context, line, extra_width: float) -> None:
         # extraction (pdftotext: above 0.1 em) would read as spaces between characters.
         gaps = _opportunities(line_text, everywhere=True)
         count = sum(gaps)
-    if not count or extra_width / count > MAX_STRETCH * line.style["font_size"]:
+    spacing = _spacing(line_text, gaps, extra_width, line.style["font_size"])
+    if spacing is None:
         return None
-    spacing = extra_width / count
     start = 0
     for box in text_boxes:
-        box.cjk_gaps = [spacing * gap for gap in gaps[start:start + len(box.text)]]
+        box.cjk_gaps = spacing[start:start + len(box.text)]
         start += len(box.text)
     _shift(context, line, 0)
     return None
+
+
+def _spacing(text: str, gaps: list[int], extra_width: float, font_size: float
+             ) -> list[float] | None:
+    """The width added after each character, or None to leave the line ragged.
+
+    No gap between two characters opens as wide as text extraction reads a
+    space (MAX_SPREAD): what a line needs beyond that goes to its spaces (read
+    as spaces anyway), up to MAX_STRETCH each; a line without enough spaces
+    stays ragged.
+    """
+    count = sum(gaps)
+    if not count:
+        return None
+    if extra_width / count <= MAX_SPREAD * font_size:
+        return [extra_width / count * gap for gap in gaps]
+    spaces = [int(gap and char in SPACES) for char, gap in zip(text, gaps, strict=True)]
+    between_characters = count - sum(spaces)
+    if not sum(spaces):
+        return None
+    per_space = (extra_width - between_characters * MAX_SPREAD * font_size) / sum(spaces)
+    if per_space > MAX_STRETCH * font_size:
+        return None
+    return [(per_space if space else MAX_SPREAD * font_size) * gap
+            for gap, space in zip(gaps, spaces, strict=True)]
 
 
 def _text_boxes(box):

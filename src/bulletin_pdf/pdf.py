@@ -25,6 +25,7 @@ from .errors import BulletinError, Problem
 from .images import is_raster, original_size, print_image, screen_image, svg_without_references
 from .layout import HtmlDocument, Layout, Profile
 from .makeup import MakeupReport, make_up
+from .textlayer import fix_text_layer
 
 justify.install()  # inter-character justification of Chinese lines (see justify.py)
 
@@ -118,6 +119,7 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
                 raise BulletinError([Problem(message) for message in low])
             progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
             rendered.write_pdf(target, **_pdf_options(profile))
+            fix_text_layer(target)  # halted punctuation that copies and searches whole
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
@@ -253,10 +255,15 @@ def _replaced_boxes(box) -> Iterator:
 
 
 def _pdf_options(profile: Profile) -> dict:
+    # Tagged PDF (structure tree: headings, paragraphs, figures with their captions as
+    # alt text, tables, the 目录 as a list of links), for screen readers and reflow.
+    # On the sample it adds about 3 % to the screen file, 1 % to the print file, no
+    # measurable time, and PDF/X-4 preflight still passes.
     if profile.is_print:
-        return {"pdf_variant": PDFX_VARIANTS[profile.pdfx or "4"]}
+        return {"pdf_variant": PDFX_VARIANTS[profile.pdfx or "4"], "pdf_tags": True}
     # Screen: downsample and recompress images, the file travels by e-mail.
-    return {"dpi": profile.image_dpi, "optimize_images": True, "jpeg_quality": 85}
+    return {"dpi": profile.image_dpi, "optimize_images": True, "jpeg_quality": 85,
+            "pdf_tags": True}
 
 
 class _ListHandler(logging.Handler):

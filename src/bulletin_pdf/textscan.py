@@ -207,7 +207,7 @@ def _font(font) -> _Font:
     descent = float(descriptor.get("/Descent", -200)) / 1000
     if descendants:
         identity = str(font.get("/Encoding", "")) in ("/Identity-H", "/Identity-V")
-        return _Font(True, _cid_widths(target.get("/W", [])), float(target.get("/DW", 1000)),
+        return _Font(True, cid_widths(target.get("/W", [])), float(target.get("/DW", 1000)),
                      ascent, descent, identity=identity)
     first = int(font.get("/FirstChar", 0))
     widths = {first + index: float(width) for index, width in enumerate(font.get("/Widths", []))}
@@ -216,7 +216,7 @@ def _font(font) -> _Font:
     return _Font(False, widths, missing, ascent, descent, scale)
 
 
-def _cid_widths(array) -> dict[int, float]:
+def cid_widths(array) -> dict[int, float]:
     """/W: `c [w1 w2 …]` gives consecutive CIDs; `first last w` a range with one width."""
     widths: dict[int, float] = {}
     items = list(array)

@@ -121,6 +121,7 @@ def segments(text: str, before: str = "", after: str = "",
     yield from _compressed(text, before, settings)
 
 
+NUMBER_BEFORE_HAN = re.compile(r"(?<![A-Za-z0-9.,])[0-9](?:[0-9.,]*[0-9])?%? ?(?=[\u3400-\u9fff])")
 LATIN_RUN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%+\-/:']*[A-Za-z0-9%]|[A-Za-z0-9]")
 
 
@@ -195,6 +196,6 @@ def _join_words(text: str) -> str:
     for mark in NO_BREAK_BEFORE:
         text = re.sub(f"(?<=[^\\s{WORD_JOINER}])(?={re.escape(mark)})", WORD_JOINER, text)
     # A number stays with the Chinese unit that follows it: 37名, 2025年, 10万
-    # (also across the CJK–Latin space: 37 名).
-    return re.sub(r"(?<=[0-9%]) ?(?=[\u3400-\u9fff])",
-                  lambda match: match.group() + WORD_JOINER, text)
+    # (also across the CJK–Latin space: 37 名). Not a code such as G60 or H5N1:
+    # what follows it is no unit, and keeping it pushes a whole group down a line.
+    return NUMBER_BEFORE_HAN.sub(lambda match: match.group() + WORD_JOINER, text)
