@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 ISSUE ?= issues/2025-001
 
-.PHONY: pdf test setup system bench lint clean
+.PHONY: pdf test setup system bench lint sheet clean
 
 pdf: setup
 	$(BIN)/bulletin-pdf build $(ISSUE)
@@ -15,6 +15,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/bench_build.py $(ISSUE)
+
+sheet: pdf
+	$(BIN)/python scripts/contact_sheet.py build/$(notdir $(ISSUE)).pdf
 
 lint: setup
 	$(BIN)/ruff check src tests bench scripts
