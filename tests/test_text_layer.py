@@ -21,8 +21,9 @@ import pdfplumber
 import pikepdf
 import pymupdf
 import pytest
-from conftest import ROOT, SAMPLE_ISSUE
+from conftest import MINIMAL_ARTICLES, ROOT, SAMPLE_ISSUE
 from pdfread import BODY_SIZE, BOTTOM_MARGIN, MM, TOP_MARGIN, squash, trim_box
+from PIL import Image
 
 from bulletin_pdf.articles import load_articles
 from bulletin_pdf.manifest import load_issue
@@ -282,3 +283,17 @@ def structure_of(element: pikepdf.Dictionary) -> list[pikepdf.Dictionary]:
         if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
             found += [kid, *structure_of(kid)]
     return found
+
+
+def test_photos_without_captions_are_tagged_with_a_plain_alt_text(project):
+    """Tagging needs an alt text for every image: one without a caption (Markdown `![](…)`, or a
+    gallery photo named by a phone) is tagged 照片 and printed without a caption."""
+    images = project.issue / "articles" / "images"
+    images.mkdir(parents=True)
+    Image.new("RGB", (1800, 1200), (90, 120, 160)).save(images / "plain.jpg")
+    project.write("articles/b.md", MINIMAL_ARTICLES["b.md"] + "\n![](images/plain.jpg)\n\n后面的一段。\n")
+    assert project.build() == 0
+    with pikepdf.open(project.pdf) as pdf:
+        figures = [element for element in structure_of(pdf.Root.StructTreeRoot) if element.S == "/Figure"]
+        assert [str(figure.Alt) for figure in figures] == ["照片"]
+    assert "照片" not in squash(" ".join(READERS["poppler"](project.pdf)))

@@ -132,6 +132,10 @@ class GalleryPhoto:
     caption: str
     caption_html: Markup
 
+    @property
+    def alt(self) -> str:
+        return self.caption or UNCAPTIONED_ALT
+
 
 @dataclass(frozen=True)
 class SectionArticles:
@@ -395,6 +399,9 @@ def _check_reference(reference: str, is_image: bool, article: Path,
 
 
 FIGURE_WIDTHS = ("full", "half", "third")
+# What a screen reader says for a photo printed without a caption: the tagged PDF needs
+# an alternative text for every image (WeasyPrint refuses to tag one without).
+UNCAPTIONED_ALT = "照片"
 
 
 def _image_attributes_problem(token: Token) -> str | None:
@@ -440,7 +447,9 @@ def _figure(image: Token, classes: str) -> list[Token]:
     caption = list(image.children or [])
     picture = Token("inline", "", 0, children=[image], content="")
     tokens = [_block_token("figure_open", "figure", 1, classes), picture]
-    if any(token.content.strip() or token.type != "text" for token in caption):
+    if not any(token.content.strip() or token.type != "text" for token in caption):
+        image.children = [Token("text", "", 0, content=UNCAPTIONED_ALT)]  # alt only, no caption
+    else:
         text = Token("inline", "", 0, content=image.content, children=caption)
         tokens += [_block_token("figcaption_open", "figcaption", 1), text,
                    _block_token("figcaption_close", "figcaption", -1)]

@@ -61,7 +61,8 @@ def issue_folders(paths: list[Path]) -> list[Path]:
 
 def is_several(paths: list[Path]) -> bool:
     """True when the command line names more than one issue, or a folder of issues."""
-    return len(paths) > 1 or not (paths[0] / MANIFEST_NAME).is_file()
+    return len(paths) > 1 or (not (paths[0] / MANIFEST_NAME).is_file() and paths[0].is_dir() and any(
+        (child / MANIFEST_NAME).is_file() for child in paths[0].iterdir()))
 
 
 def build_issues(folders: list[Path], options: BuildOptions,

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -122,6 +123,9 @@ def command_watch(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr, flush=True)
 
     reporter = Reporter(_progress(args.quiet), updated, failed)
+    # Ctrl-C ends a watch even when started from a program that ignored SIGINT (which a
+    # child inherits, and Python then never turns into KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
         watch(args.issue, server, project, reporter, args.open)
     print("已停止预览", flush=True)
