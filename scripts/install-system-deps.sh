@@ -1,7 +1,19 @@
 #!/usr/bin/env bash
 # Install the Debian packages bulletin-pdf needs, when they are missing.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
+#   --build-only   only what building PDFs needs (CI that builds issues: no browser, no node)
+#   --list         print the packages that would be checked, one per line, and stop
 set -euo pipefail
+
+build_only=false
+list=false
+for argument in "$@"; do
+  case "$argument" in
+    --build-only) build_only=true ;;
+    --list) list=true ;;
+    *) echo "未知选项：$argument（可用：--build-only、--list）" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   fontconfig            # fc-list: finds the fonts named in fonts/fonts.yaml
@@ -12,13 +24,19 @@ packages=(
   fonts-lxgw-wenkai     # LXGW WenKai: stand-in for 楷体
   poppler-utils         # pdftotext, pdffonts, pdftoppm: reading PDFs back in tests
   libgs-common          # default_cmyk.icc: a free CMYK output profile for PDF/X
-  chromium              # the preview page of `watch`, tested in a real browser (headless)
 )
-# node and npm run pdf.js in the tests (Firefox's PDF engine reading the text layer back);
-# a node from elsewhere (NodeSource, nvm) will do if it is 18 or newer.
-if ! command -v npm >/dev/null 2>&1 \
-    || ! node -e 'process.exit(parseInt(process.versions.node) < 18 ? 1 : 0)' 2>/dev/null; then
-  packages+=(nodejs npm)
+if ! $build_only; then
+  packages+=(chromium)  # the preview page of `watch`, tested in a real browser (headless)
+  # node and npm: pdf.js for the preview page and the tests (Firefox's PDF engine reading the
+  # text layer back); a node from elsewhere (NodeSource, nvm) will do if it is 18 or newer.
+  if ! command -v npm >/dev/null 2>&1 \
+      || ! node -e 'process.exit(parseInt(process.versions.node) < 18 ? 1 : 0)' 2>/dev/null; then
+    packages+=(nodejs npm)
+  fi
+fi
+if $list; then
+  printf '%s\n' "${packages[@]}"
+  exit 0
 fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
