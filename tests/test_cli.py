@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pikepdf
+from conftest import ROOT
 
 from bulletin_pdf.cli import main
 
@@ -63,6 +67,13 @@ def test_unchanged_inputs_are_not_rebuilt(project, capsys):
     assert project.build() == 0
     assert "未改动，跳过" in capsys.readouterr().out
     assert project.pdf.stat().st_mtime_ns == first
+    # A no-op build reads nothing it need not: WeasyPrint is not even loaded.
+    check = subprocess.run(
+        [sys.executable, "-c", "import sys; from bulletin_pdf.cli import main; "
+         f"code = main(['build', '-q', '--profile', 'screen', {str(project.issue)!r}]); "
+         "print(code, 'weasyprint' in sys.modules)"],
+        capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    assert check.stdout.splitlines()[-1] == "0 False" and "未改动，跳过" in check.stdout
     # Any input changing means a new build: an article, the layout, a forced rebuild.
     project.write("articles/b.md", "---\ntitle: 第二篇文章\n---\n\n改过的正文。\n")
     assert project.build() == 0

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .argparse_zh import ArgumentParser, integer, iso_date, number, port_number, positive_integer
@@ -26,15 +27,16 @@ from .errors import BulletinError, Problem, Problems, display_path
 from .files import system_refusals_as_problems
 from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
-from .importing import ImportResult, import_files
 from .layout import PROFILE_NAMES, load_layout, render_html
 from .lint import count_by_rule, count_summary, lint_file, write_fixes
 from .manifest import BINDINGS, MANIFEST_NAME, load_issue
 from .new_issue import create_issue
-from .pdf import harfbuzz_subset_available
 from .preflight import PROFILE_LABELS, preflight
+from .preview import DEFAULT_PORT
 from .typography import Typography
-from .watch import DEFAULT_PORT, Reporter, start_server, watch
+
+if TYPE_CHECKING:
+    from .importing import ImportResult
 
 EXIT_PROBLEMS = 2
 EXIT_INTERNAL = 1
@@ -43,9 +45,6 @@ EXIT_BROKEN_PIPE = 128 + 13  # as for any program whose reader stopped reading (
 
 def command_build(args: argparse.Namespace) -> int:
     say = _progress(args.quiet or args.json)
-    if not harfbuzz_subset_available():
-        print("警告：未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
-              "（sudo apt-get install libharfbuzz-subset0）", file=sys.stderr)
     options = BuildOptions(args.issues[0], args.output, args.profile, args.pdfx, args.icc_profile,
                            args.keep_html, args.strict, args.force)
     if args.json or is_several(args.issues):
@@ -110,6 +109,8 @@ def _outcome_cells(outcome: IssueBuild) -> str:
 
 
 def command_watch(args: argparse.Namespace) -> int:
+    from .watch import Reporter, start_server, watch  # only the commands that use them load them
+
     server, project = start_server(args.issue, args.port)
     print(f"预览：{server.url}    （保存文件即重排；按 Ctrl-C 停止）", flush=True)
 
@@ -173,6 +174,8 @@ def _role_summary(role: RoleFont) -> str:
 
 
 def command_import(args: argparse.Namespace) -> int:
+    from .importing import import_files  # Word's libraries: only for import
+
     result = import_files(args.issue, args.files, args.section, args.force)
     shown = display_path(args.issue)
     manifest = display_path(args.issue / MANIFEST_NAME)

@@ -13,9 +13,8 @@ import contextlib
 import hashlib
 import json
 from dataclasses import asdict
+from importlib.metadata import version
 from pathlib import Path
-
-import weasyprint
 
 from . import __version__
 from .files import write_atomically
@@ -28,7 +27,7 @@ PACKAGE = Path(__file__).parent
 def build_digest(issue_folder: Path, layout_folder: Path, fonts_folder: Path, fonts: FontSet,
                  profile: Profile) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{__version__}|{weasyprint.__version__}".encode())
+    digest.update(f"{__version__}|{version('weasyprint')}".encode())
     for folder in (PACKAGE, issue_folder, layout_folder, fonts_folder):
         for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
             digest.update(str(path.relative_to(folder)).encode())
@@ -75,3 +74,59 @@ def record(cache: Path, output: Path, digest: str) -> None:
                         "path": str(output)})
     with contextlib.suppress(OSError):
         write_atomically(_stamp_file(cache, output), stamp.encode())
+
+
+# A no-op build's shortcut. Checking the inputs above needs the issue read, the fonts
+# resolved and the layout loaded (seconds); a build whose every input file is as it was
+# when all its outputs were written needs none of that. The shortcut's stamp records the
+# digest of the project's own files and of the build's options, the system files the build
+# used (font files, ICC profiles) by identity, and every output's digest.
+
+
+def quick_digest(issue_folder: Path, project_root: Path, options: dict) -> str:
+    """Every file the build could read in the project (the program, the issue, all layouts,
+    fonts/), and the options: unchanged, so is every output."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}|{version('weasyprint')}|{json.dumps(options, sort_keys=True)}".encode())
+    for folder in (PACKAGE, issue_folder, project_root / "layouts", project_root / "fonts"):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _quick_stamp_file(cache: Path, issue_folder: Path, options: dict) -> Path:
+    key = f"{issue_folder.resolve()}|{json.dumps(options, sort_keys=True)}"
+    return cache / "builds" / f"quick-{hashlib.sha256(key.encode()).hexdigest()}.json"
+
+
+def _identity(path: Path) -> list:
+    stat = path.stat()
+    return [str(path), stat.st_size, stat.st_mtime_ns]
+
+
+def quick_outputs(cache: Path, issue_folder: Path, options: dict, digest: str
+                  ) -> list[tuple[str, Path]] | None:
+    """The (profile, output) pairs of the last build, when nothing it used has changed since
+    and every output is still what it wrote; None otherwise (a stamp unreadable included)."""
+    try:
+        recorded = json.loads(_quick_stamp_file(cache, issue_folder, options).read_bytes())
+        if recorded["inputs"] != digest or any(
+                _identity(Path(file[0])) != file for file in recorded["files"]):
+            return None
+        for _, output, written in recorded["outputs"]:
+            if hashlib.sha256(Path(output).read_bytes()).hexdigest() != written:
+                return None
+        return [(profile, Path(output)) for profile, output, _ in recorded["outputs"]]
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def record_quick(cache: Path, issue_folder: Path, options: dict, digest: str,
+                 system_files: list[Path], outputs: list[tuple[str, Path]]) -> None:
+    """Stamp a build whose every output is written (or up to date) for the shortcut."""
+    stamp = {"inputs": digest, "files": [_identity(path) for path in system_files],
+             "outputs": [[profile, str(output), hashlib.sha256(output.read_bytes()).hexdigest()]
+                         for profile, output in outputs]}
+    with contextlib.suppress(OSError):
+        write_atomically(_quick_stamp_file(cache, issue_folder, options), json.dumps(stamp).encode())

@@ -20,9 +20,8 @@ import watchfiles
 
 from .build import BuildOptions, Made, Project, build, find_project
 from .errors import BulletinError, Problem, display_path
-from .preview import PreviewServer, PreviewState, find_pdfjs
+from .preview import DEFAULT_PORT, PreviewServer, PreviewState, find_pdfjs
 
-DEFAULT_PORT = 8765  # when busy, and no port was asked for: any free one
 DEBOUNCE_MS = 150  # an editor's save is often several writes
 
 
