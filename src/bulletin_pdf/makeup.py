@@ -137,8 +137,8 @@ def make_up(html, render: Callable[[], Document], settings: MakeupSettings
     for _ in range(MAX_PASSES):
         pages = _Pages(document, root)
         changed = [tool(pages, settings) for tool in
-                   (_fit_contents, _short_leaders, _fill_holes, _one_character_ends,
-                    _pull_back_tails, _place_figures)]
+                   (_fit_contents, _short_leaders, _one_character_ends, _pull_back_tails,
+                    _fill_holes, _place_figures)]
         if not any(changed):
             break
         document = render()
@@ -251,7 +251,8 @@ def _fill_holes(pages: _Pages, settings: MakeupSettings) -> bool:
     changed = False
     pitch = pages.line_pitch
     for page, following in zip(pages.pages, pages.pages[1:], strict=False):
-        continuing = pages.units_on[page.index] & pages.units_on[following.index]
+        continuing = {unit for unit in pages.units_on[page.index] & pages.units_on[following.index]
+                      if unit.get("data-makeup-pulled") != "applied"}
         if (page.hole <= floats.LARGE_HOLE or not pitch or not continuing
                 or floats._opening_figure(following.box) is not None):
             continue
@@ -308,6 +309,8 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
     """
     changed = False
     for unit in _articles(pages):
+        if unit.get("data-makeup-pulled") == "applied":
+            unit.set("data-makeup-pulled", "1")  # laid out since: its holes may be filled
         spread = pages.pages_of(unit)
         if len(spread) < 2 or unit.get("data-makeup-pulled"):
             continue
@@ -329,6 +332,7 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
         unit.set("data-makeup-pulled", "1")
         if sum(gain for gain, _ in tools) < needed:
             continue
+        unit.set("data-makeup-pulled", "applied")  # not filled in this pass: lines come back
         gained = 0
         for gain, apply in tools:
             if gained >= needed:
@@ -361,7 +365,7 @@ def _article_tightening_gain(pages: _Pages, unit, spread: list[int]) -> int:
         return 0
     lines = sum(isinstance(leaf, boxes.LineBox) for index in spread[:-1]
                 for leaf in pages.leaves_of(unit, index))
-    return int(lines // (pages.pages[spread[-1]].box.height / pages.line_pitch))
+    return round(lines / (pages.pages[spread[-1]].box.height / pages.line_pitch))
 
 
 def _tightening_gain(lines: list) -> int:
