@@ -4,7 +4,7 @@ One small issue, three articles (each starts a page), each built so that a
 figure does not fit at the foot of a page:
 - 浮动: a figure followed by paragraphs — it floats after the next one;
 - 标题: a figure at the end of subsection （二）, one paragraph and then the
-  heading 二、 — it may pass the paragraph but never the heading;
+  heading 二、 — it never passes the heading: it moves up within （二）;
 - 顺序: two figures in a row — they float together, in their order.
 Figures are found by their caption printed right below them, text by
 markers that open its paragraphs.
@@ -126,12 +126,13 @@ def test_a_figure_that_does_not_fit_floats_after_the_next_paragraph(floated):
 def test_a_figure_never_floats_past_a_heading(floated):
     with pdfplumber.open(floated) as pdf:
         figure = figure_place(pdf, "乙节末图")
-        # It may pass the paragraph of its own subsection (二)…
-        assert text_place(pdf, "乙节段三") < text_place(pdf, "节末段") < figure
-        # …but not the heading of the next part: the page breaks before the figure.
-        assert figure < text_place(pdf, "二、下一部分")
-        assert opens_its_page(pdf, figure)
-        assert hole_at_foot(pdf.pages[figure.page - 2]) > FULL_PAGE
+        # It stays in its own subsection (二), never past the heading of the next part…
+        assert text_place(pdf, "（二）乙节") < figure < text_place(pdf, "二、下一部分")
+        # …and rather than open a page after a hole (the next block is that heading), it
+        # moves up within (二), the text flowing on after it: no page breaks before it.
+        assert not opens_its_page(pdf, figure)
+        assert hole_at_foot(pdf.pages[figure.page - 1]) < FULL_PAGE
+        assert figure < text_place(pdf, "节末段")
 
 
 def test_figures_in_a_row_float_together_in_their_order(floated):

@@ -16,6 +16,8 @@ from conftest import Project, make_project
 from makeup_read import cover_lines, one_character_ends, read_makeup
 from pdfread import BODY_SIZE
 
+from bulletin_pdf.floats import LARGE_HOLE
+
 ONE_ARTICLE = """\
 name: 版面测试
 number: 1
@@ -182,3 +184,42 @@ def test_a_photo_shrinks_into_a_hole_rather_than_leaving_it(tmp_path):
     caption_page = next(page for page in pages if any("缩小的照片" in line.text
                                                       for line in page.lines))
     assert caption_page.footer == "01"
+
+
+# ---- holes before a block that cannot start on the page -------------------------------
+
+def _full_last_line(marker: str, lines: int) -> str:
+    # The indented first line of 26 characters, full ones of 28 and a last of 27 (with 。):
+    # loosened, each full line pushes a character on and the paragraph takes a line more.
+    return marker + "满" * (26 + (lines - 2) * 28 + 26 - len(marker)) + "。"
+
+
+SHORT = "三行段" + "短" * (26 + 28 + 10 - 3) + "。"  # 3 lines: it cannot split (2 + 2)
+OPENING_BLOCKS = {"short-paragraph": SHORT,
+                  "heading": "## （二）小标题\n\n" + SHORT}  # a heading keeps 2 lines with it
+
+
+@pytest.mark.parametrize("tool_on", [True, False])
+@pytest.mark.parametrize("opening", OPENING_BLOCKS)
+def test_a_hole_before_a_block_that_cannot_start_there_is_filled(tmp_path, opening, tool_on):
+    # Section and article titles and paragraphs of 4, 6 and 6 lines leave 2.9 lines: too
+    # few for the block (3 lines), which opens page 2 and leaves a hole at page 1's foot.
+    paragraphs = [_full_last_line(f"第{n}段", lines) for n, lines in zip("一二三", (4, 6, 6),
+                                                                          strict=True)]
+    text = "\n\n".join([*paragraphs, OPENING_BLOCKS[opening], "后续段" + FILLER * 3 + "。"])
+    project = _project(tmp_path, {"a.md": f"---\ntitle: 空白\n---\n\n{text}\n",
+                                  "b.md": "---\ntitle: 第二篇\n---\n\n正文。\n"})
+    if not tool_on:
+        _switch_off(project, "loosen", "switched-off")
+    assert project.build() == 0
+    first, second = _body_folios(project.pdf)[:2]
+    body = "".join(line.text for page in (first, second) for line in page.body_lines)
+    assert all(paragraph in body for paragraph in paragraphs)
+    assert second.body_lines[0].text.startswith(("三行段", "（二）小标题"))  # page 2 as it was
+    hole = (1 - first.fill) * (first.text_block[3] - first.text_block[1])  # pt
+    line = first.body_lines[1].top - first.body_lines[0].top
+    if tool_on:
+        assert hole < line  # the page is full
+        assert one_character_ends(first) == []
+    else:
+        assert hole > 2 * line and hole > LARGE_HOLE * 0.75  # a hole (LARGE_HOLE: CSS px)

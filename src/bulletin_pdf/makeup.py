@@ -10,8 +10,14 @@ each tool looks like (layout.yaml `makeup:` names its classes and limits):
   its paragraphs that gain a line by tightening are tightened, its photos
   shrink (down to a limit);
 - a photo that does not fit a page's foot shrinks into the hole when the limit
-  allows; else it floats after the next paragraph (floats.py) — or, closing
-  the article with only the byline after it, it moves before the last paragraph;
+  allows; else it floats after the next paragraph (floats.py) — or, when no
+  paragraph of its section follows, it moves up before the latest paragraph of
+  the holed page that leaves it room, so the text flows on after it;
+- a hole left at a page's foot by a block that could not start there (a
+  paragraph too short to split, a heading kept with two lines, the last lines
+  kept with the byline) is filled from its own page: paragraphs there that gain
+  a line by loosening (or lost one to tightening) are set a line longer, and
+  the next page stays as it is;
 - the 目录 is set tighter, step by step, until it fits the cover; when no step
   does, it is balanced (sections kept whole) over two pages.
 
@@ -22,8 +28,11 @@ that are not an article's planned last page, and holes at a page's foot.
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
@@ -36,6 +45,7 @@ from .normalize import LINE_BREAK_CONTROLS, is_han
 MAX_PASSES = 6
 UNIT_CLASSES = {"article", "section-gallery"}  # what a page's content belongs to
 FIGURE_SCALE = "--figure-scale"  # the stylesheet's custom property that shrinks a photo
+STUB_MARK = "data-makeup-stub"  # a paragraph tightened for its last line, not to pull a tail
 
 
 @dataclass(frozen=True)
@@ -103,6 +113,14 @@ class _Pages:
     def leaves_of(self, unit, page_index: int) -> list:
         return [leaf for leaf in self.pages[page_index].leaves if self.unit(leaf.element) is unit]
 
+    @cached_property
+    def line_pitch(self) -> float:
+        """The running text's line height: the grid holes and gains are counted in."""
+        heights = Counter(round(line.margin_height(), 2) for element, lines in self.lines_of.items()
+                          if element is not None and element.tag == "p"
+                          and self.within(element, "article-body") for _, line in lines)
+        return heights.most_common(1)[0][0] if heights else 0.0
+
     def within(self, element, class_name: str) -> bool:
         while element is not None:
             if class_name in (element.get("class") or "").split():
@@ -120,7 +138,7 @@ def make_up(html, render: Callable[[], Document], settings: MakeupSettings
         pages = _Pages(document, root)
         changed = [tool(pages, settings) for tool in
                    (_fit_contents, _short_leaders, _one_character_ends, _pull_back_tails,
-                    _place_figures)]
+                    _fill_holes, _place_figures)]
         if not any(changed):
             break
         document = render()
@@ -197,20 +215,87 @@ def _body_paragraphs(pages: _Pages, settings: MakeupSettings) -> Iterator:
 
 
 def _one_character_ends(pages: _Pages, settings: MakeupSettings) -> bool:
+    """Tighten a paragraph ending on one character and 。, or loosen it when that fails
+    — or at once when its page has a hole: tightened, it would leave a line more."""
     changed = False
+    holed = {page.index for page in pages.pages if page.hole > floats.LARGE_HOLE}
     for element, lines in _body_paragraphs(pages, settings):
         if len(lines) < 2 or not is_one_character_end(_visible(lines[-1][1])):
             continue
         classes = (element.get("class") or "").split()
+        first_step = settings.loosen if lines[-1][0] in holed else settings.tighten
         step = (settings.loosen if settings.tighten in classes else
-                None if settings.loosen in classes else settings.tighten)
+                None if settings.loosen in classes else first_step)
         if step is None or element.get("data-makeup-done"):
             continue
         element.set("class", step)
+        element.set(STUB_MARK, "1")
         if step == settings.loosen:
             element.set("data-makeup-done", "1")
         changed = True
     return changed
+
+
+# ---- Holes before a block that could not start on the page ---------------------
+
+def _fill_holes(pages: _Pages, settings: MakeupSettings) -> bool:
+    """A hole of a few lines at a page's foot, the article going on overleaf with a block
+    that could not start in it: its page's paragraphs are set a line longer, one line each.
+
+    The block (a paragraph of three lines, a heading with the two lines it keeps, the
+    last two lines kept with the byline) does not fit in less room either, so the next
+    page stays as it is. Each paragraph gains a line by loosening; one tightened for its
+    stub of a last line is loosened instead (the stub stays away). Nothing is done unless
+    what they gain leaves less than a large hole.
+    """
+    changed = False
+    pitch = pages.line_pitch
+    for page, following in zip(pages.pages, pages.pages[1:], strict=False):
+        continuing = {unit for unit in pages.units_on[page.index] & pages.units_on[following.index]
+                      if unit.get("data-makeup-pulled") != "applied"}
+        if (page.hole <= floats.LARGE_HOLE or not pitch or not continuing
+                or floats._opening_figure(following.box) is not None):
+            continue
+        wanted = int(page.hole // pitch)
+        # On the page, nearest the hole first; then the page before, whose breaks
+        # between paragraphs let a line go over.
+        candidates = [element for here in (page.index, page.index - 1)
+                      for element, lines in reversed(list(_body_paragraphs(pages, settings)))
+                      if pages.unit(element) in continuing
+                      and {index for index, _ in lines} <= {here, page.index}
+                      and lines[-1][0] == here
+                      and _gains_by_loosening(element, lines, settings)]
+        chosen = candidates[:wanted]
+        if page.hole - len(chosen) * pitch > floats.LARGE_HOLE:
+            continue
+        for element in chosen:
+            element.set("class", settings.loosen)
+            element.set("data-makeup-done", "1")
+        changed = changed or bool(chosen)
+    return changed
+
+
+def _gains_by_loosening(element, lines: list, settings: MakeupSettings) -> bool:
+    """Whether loosening `element` sets it a line longer (its last line filled by it).
+
+    A full line loosened pushes a character on, and the last line holds one less: a line
+    is gained when the last line then overflows by two characters or more (the new last
+    line no stub). A paragraph tightened for its stub gets its line back.
+    """
+    classes = (element.get("class") or "").split()
+    if element.get("data-makeup-done") or settings.loosen in classes:
+        return False
+    if settings.tighten in classes:
+        return bool(element.get(STUB_MARK))
+    if classes or len(lines) < 2:
+        return False
+    full = max(_ems(_visible(line)) for _, line in lines[:-1])
+    return _ems(_visible(lines[-1][1])) + len(lines) - full >= 2
+
+
+def _ems(text: str) -> float:
+    """About how wide `text` is set, in ems: Latin letters and digits take half."""
+    return sum(0.5 if char.isascii() else 1.0 for char in text)
 
 
 # ---- Tails and photos ------------------------------------------------------
@@ -224,6 +309,8 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
     """
     changed = False
     for unit in _articles(pages):
+        if unit.get("data-makeup-pulled") == "applied":
+            unit.set("data-makeup-pulled", "1")  # laid out since: its holes may be filled
         spread = pages.pages_of(unit)
         if len(spread) < 2 or unit.get("data-makeup-pulled"):
             continue
@@ -240,11 +327,12 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
         tools += [(gain, lambda figure=figure: _shrink(figure, pages, settings.figure_min_scale))
                   for figure in _figures(pages, unit)
                   if (gain := _shrink_gain(figure, pages, settings.figure_min_scale))]
-        tools.append((len(spread) - 1, lambda unit=unit: unit.set(
+        tools.append((_article_tightening_gain(pages, unit, spread), lambda unit=unit: unit.set(
             "class", f"{unit.get('class')} {settings.tighten_article}")))
         unit.set("data-makeup-pulled", "1")
         if sum(gain for gain, _ in tools) < needed:
             continue
+        unit.set("data-makeup-pulled", "applied")  # not filled in this pass: lines come back
         gained = 0
         for gain, apply in tools:
             if gained >= needed:
@@ -256,17 +344,28 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
 
 
 def _shrink_gain(figure, pages: _Pages, limit: float) -> int:
-    """Lines of text a photo gives back at its smallest."""
+    """Lines of text a photo gives back at its smallest (from the size it has now)."""
     box = _figure_box(pages, figure)
-    if box is None or "style" in figure.attrib:
+    scale = _figure_scale(figure)
+    if box is None or not pages.line_pitch or scale <= limit:
         return 0
-    line = _line_height(box)
-    return int(_image_height(box) * (1 - limit) // line) if line else 0
+    return int(_image_height(box) * (1 - limit / scale) // pages.line_pitch)
 
 
-def _line_height(box) -> float:
-    kind, value = box.style["line_height"]
-    return value if kind == "length" else 0.0
+def _figure_scale(figure) -> float:
+    """The share of its size a photo is set at (the make-up's --figure-scale, else 1)."""
+    found = re.search(rf"{FIGURE_SCALE}:\s*([0-9.]+)", figure.get("style") or "")
+    return float(found.group(1)) if found else 1.0
+
+
+def _article_tightening_gain(pages: _Pages, unit, spread: list[int]) -> int:
+    """Lines an article gains set a line more per page: one per page of its text before
+    the last (a page given to photos gains nothing)."""
+    if not pages.line_pitch:
+        return 0
+    lines = sum(isinstance(leaf, boxes.LineBox) for index in spread[:-1]
+                for leaf in pages.leaves_of(unit, index))
+    return round(lines / (pages.pages[spread[-1]].box.height / pages.line_pitch))
 
 
 def _tightening_gain(lines: list) -> int:
@@ -319,8 +418,8 @@ def _image_height(box) -> float:
 
 
 def _place_figures(pages: _Pages, settings: MakeupSettings) -> bool:
-    """A photo opening a page after a hole: shrink it into the hole, else let it float;
-    a closing photo alone with the byline: before the last paragraph, shrunk to fit."""
+    """A photo opening a page after a hole: shrink it into the hole, else let it float
+    after the next paragraph; with no paragraph of its section after it, move it up."""
     changed = False
     for previous, page in zip(pages.pages, pages.pages[1:], strict=False):
         figure = floats._opening_figure(page.box)
@@ -337,8 +436,8 @@ def _place_figures(pages: _Pages, settings: MakeupSettings) -> bool:
         if scale >= settings.figure_min_scale and "style" not in figure.attrib:
             _shrink(figure, pages, settings.figure_min_scale, scale - 0.02)
             changed = True
-        elif floats._defer(pages.root, figure) or (
-                after and _move_before_last_paragraph(pages, figure, previous, image, settings)):
+        elif floats._defer(pages.root, figure) or _move_up(
+                pages, figure, previous, image, settings):
             changed = True
     return changed
 
@@ -355,24 +454,33 @@ def _closing_lines(pages: _Pages, figure) -> float:
     return 0.0
 
 
-def _move_before_last_paragraph(pages: _Pages, figure, previous: _Page, image: float,
-                                settings: MakeupSettings) -> bool:
+def _move_up(pages: _Pages, figure, previous: _Page, image: float,
+             settings: MakeupSettings) -> bool:
+    """Move a photo that no paragraph of its section follows up before the latest
+    paragraph starting on `previous` that leaves it room (shrunk within its limit):
+    the text flows on after it and fills the page."""
     parent = pages.parents[figure]
     siblings = list(parent)
-    start = siblings.index(figure)
-    if start == 0 or not floats._is_running_text(siblings[start - 1]):
-        return False
-    paragraph = siblings[start - 1]
-    on_previous = sum(line.margin_height() for index, line in pages.lines_of.get(paragraph, ())
-                      if index == previous.index)
     box = _figure_box(pages, figure)
-    room = previous.hole + on_previous - (box.margin_height() - image)
-    parent.remove(figure)
-    parent.insert(start - 1, figure)
-    figure.set("data-makeup-moved", "1")  # floats must not carry it back
-    if room < image:
-        _shrink(figure, pages, settings.figure_min_scale, room / image - 0.02)
-    return True
+    frame = box.margin_height() - image  # its caption and margins
+    scale_now = _figure_scale(figure)
+    position = siblings.index(figure)
+    while position > 0 and floats._is_running_text(siblings[position - 1]):
+        position -= 1
+        lines = pages.lines_of.get(siblings[position], ())
+        if not lines or lines[0][0] != previous.index:
+            if lines and lines[0][0] < previous.index:
+                break  # the paragraph starts a page earlier: the photo would go there
+            continue
+        scale = scale_now * (previous.bottom - lines[0][1].position_y - frame) / image
+        if scale >= settings.figure_min_scale:
+            parent.remove(figure)
+            parent.insert(position, figure)
+            figure.set("data-makeup-moved", "1")  # floats must not carry it back
+            if scale < scale_now:
+                _shrink(figure, pages, settings.figure_min_scale, scale - 0.02)
+            return True
+    return False
 
 
 # ---- Report -----------------------------------------------------------------
