@@ -89,6 +89,7 @@ MAKEUP_SCHEMA: Schema = {
     "loosen": Field(text, required=True),
     "tighten_article": Field(text, required=True),
     "figure_min_scale": Field(positive_number, required=True),
+    "tail_figure_min_scale": Field(positive_number, required=True),
     "tail_lines": Field(positive_int, required=True),
 }
 
@@ -164,6 +165,7 @@ class MakeupSettings:
     loosen: str  # …and one less
     tighten_article: str  # an article's class that sets a line more per page
     figure_min_scale: float  # a photo may shrink to this share of its size, no further
+    tail_figure_min_scale: float  # …when that saves the page an article's short tail takes
     tail_lines: int  # an article's last page holding no more lines is a tail to pull back
 
 

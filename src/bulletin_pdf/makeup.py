@@ -324,9 +324,9 @@ def _pull_back_tails(pages: _Pages, settings: MakeupSettings) -> bool:
                                        in _body_paragraphs(pages, settings)
                                        if pages.unit(element) is unit
                                        and not element.get("class")) if gain]
-        tools += [(gain, lambda figure=figure: _shrink(figure, pages, settings.figure_min_scale))
+        tools += [(gain, lambda figure=figure: _shrink(figure, pages, settings.tail_figure_min_scale))
                   for figure in _figures(pages, unit)
-                  if (gain := _shrink_gain(figure, pages, settings.figure_min_scale))]
+                  if (gain := _shrink_gain(figure, pages, settings.tail_figure_min_scale))]
         tools.append((_article_tightening_gain(pages, unit, spread), lambda unit=unit: unit.set(
             "class", f"{unit.get('class')} {settings.tighten_article}")))
         unit.set("data-makeup-pulled", "1")
