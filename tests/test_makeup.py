@@ -15,6 +15,7 @@ import pytest
 from conftest import Project, make_project
 from makeup_read import cover_lines, one_character_ends, read_makeup
 from pdfread import BODY_SIZE
+from PIL import Image
 
 from bulletin_pdf.floats import LARGE_HOLE
 
@@ -125,6 +126,29 @@ def test_a_short_tail_is_pulled_back(tmp_path, tool_on):
         assert byline_page.footer == "01" and second.footer == "02"
     else:
         assert byline_page.footer == "02" and byline_page.fill < 0.25 and second.footer == "03"
+
+
+@pytest.mark.parametrize("tail_scale", ["0.6", "0.75"])
+def test_a_short_tail_is_pulled_back_by_shrinking_the_photo_further(tmp_path, tail_scale):
+    # A full-width photo and two paragraphs of whole lines: the byline's lines spill onto
+    # page 2. Shrinking the photo to 75 % (the limit elsewhere) does not save that page;
+    # to 60 %, allowed to save it (tail_figure_min_scale), does.
+    paragraphs = ["甲" * 26 + "乙" * 56 + "丙" * 27 + "。"] * 2
+    project = _project(tmp_path, {
+        "a.md": "---\ntitle: 有照片的短尾\nauthors: [王五]\n---\n\n![现场照片](images/p.jpg)\n\n"
+                + "\n\n".join(paragraphs) + "\n",
+        "b.md": "---\ntitle: 第二篇\n---\n\n正文。\n"})
+    photo = project.issue / "articles" / "images" / "p.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (3000, 2000), (90, 120, 160)).save(photo)
+    _switch_off(project, "tail_figure_min_scale", tail_scale)
+    assert project.build() == 0
+    pages = _body_folios(project.pdf)
+    byline_page = next(page for page in pages if any("王五" in line.text for line in page.lines))
+    if tail_scale == "0.6":
+        assert byline_page.footer == "01" and len(pages) == 2
+    else:
+        assert byline_page.footer == "02" and byline_page.fill < 0.25
 
 
 # ---- the 目录 --------------------------------------------------------------------------
