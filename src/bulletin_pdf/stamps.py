@@ -28,10 +28,7 @@ def build_digest(issue_folder: Path, layout_folder: Path, fonts_folder: Path, fo
                  profile: Profile) -> str:
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{version('weasyprint')}".encode())
-    for folder in (PACKAGE, issue_folder, layout_folder, fonts_folder):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    _add_files(digest, (PACKAGE, issue_folder, layout_folder, fonts_folder))
     for file in fonts.files:  # system fonts: large, so their identity rather than content
         stat = file.path.stat()
         digest.update(f"{file.path}|{file.index}|{stat.st_size}|{stat.st_mtime_ns}".encode())
@@ -39,6 +36,14 @@ def build_digest(issue_folder: Path, layout_folder: Path, fonts_folder: Path, fo
     if profile.icc_profile is not None:
         digest.update(hashlib.sha256(profile.icc_profile.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _add_files(digest: hashlib._Hash, folders: tuple[Path, ...]) -> None:
+    """Every file under `folders`, by name and content, into `digest`."""
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
 
 
 def _counts(path: Path) -> bool:
@@ -88,10 +93,7 @@ def quick_digest(issue_folder: Path, project_root: Path, options: dict) -> str:
     fonts/), and the options: unchanged, so is every output."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{version('weasyprint')}|{json.dumps(options, sort_keys=True)}".encode())
-    for folder in (PACKAGE, issue_folder, project_root / "layouts", project_root / "fonts"):
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    _add_files(digest, (PACKAGE, issue_folder, project_root / "layouts", project_root / "fonts"))
     return digest.hexdigest()
 
 
