@@ -29,6 +29,7 @@ from .fonts import FONTS_FILE, FontSet, load_fonts
 from .forked import run_jobs
 from .icc import output_profile_problem
 from .images import is_raster, warm_cache
+from .incremental import write_by_units
 from .layout import (
     PROFILE_NAMES,
     HtmlDocument,
@@ -64,6 +65,7 @@ class BuildOptions:
     keep_html: bool = False  # also write the HTML the PDF is made from
     strict: bool = False  # WeasyPrint's warnings are errors
     force: bool = False  # rebuild even when nothing changed
+    whole_document: bool = False  # lay the issue out in one piece, not by units (to compare)
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
                          [staged(target) for target in targets[profile.name]], options,
                          _labelled(say, profile.name)))
                 for profile in profiles]
-        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork())
+        # By units, each output is laid out on every core: one after the other.
+        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork() and options.whole_document)
         for warning in dict.fromkeys(warning for outcome in outcomes if outcome.value
                                      for warning in outcome.value.warnings):
             warn(warning)
@@ -292,9 +295,13 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
     with system_refusals_as_problems():
         if options.keep_html:
             staged[1].write_text(document.html, encoding="utf-8")
-        from .pdf import write_pdf
+        if options.whole_document:
+            from .pdf import write_pdf
 
-        result = write_pdf(document, pdf_path, profile, prepared.project.cache, say, options.strict)
+            result = write_pdf(document, pdf_path, profile, prepared.project.cache, say,
+                               options.strict)
+        else:
+            result = write_by_units(prepared, profile, pdf_path, say, options.strict)
         warnings = [f"排版：{warning}" for warning in result.warnings]
         warnings += makeup_warnings(result.makeup)
         notes = []

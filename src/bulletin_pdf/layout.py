@@ -11,6 +11,7 @@ import datetime
 import math
 import re
 import traceback
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -338,13 +339,9 @@ class LayoutTemplates(jinja2.FileSystemLoader):
 
 
 def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
-                layout: Layout, profile: Profile) -> HtmlDocument:
-    environment = jinja2.Environment(
-        loader=LayoutTemplates(layout),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
-        keep_trailing_newline=True,
-    )
+                layout: Layout, profile: Profile, unit: Any = None) -> HtmlDocument:
+    """The issue as one HTML document; with `unit` (a `units.UnitView`), that unit's part."""
+    environment = _environment(layout)
     environment.filters["chinese_date"] = chinese_date
     environment.filters["css_string"] = css_string
     environment.filters["advance_ems"] = lambda text, role: text_advance_ems(text, role, fonts)
@@ -363,6 +360,7 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
             tables=table_fits(issue, sections, fonts, layout),
             galleries={entry.section.anchor: gallery_rows(issue, entry.section, layout)
                        for entry in sections if entry.section.kind == "gallery"},
+            unit=unit,
         )
     except jinja2.TemplateSyntaxError as error:
         raise BulletinError([Problem(f"模板语法错误：{error.message}",
@@ -377,6 +375,24 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
                             ) from None
     allowed = (issue.folder, layout.folder, *(file.path for file in fonts.files))
     return HtmlDocument(html, issue.folder.as_uri() + "/", allowed, layout.folder, layout.makeup)
+
+
+UNIT_STYLESHEET_TEMPLATE = "unit.css.j2"
+
+
+def render_unit_stylesheet(layout: Layout, first_folio: int) -> str:
+    """Where a unit laid out on its own falls in the issue (see units.py), as CSS."""
+    return _environment(layout).get_template(UNIT_STYLESHEET_TEMPLATE).render(
+        first_folio=first_folio)
+
+
+def _environment(layout: Layout) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=LayoutTemplates(layout),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
+        keep_trailing_newline=True,
+    )
 
 
 def _template_line(error: Exception, layout: Layout) -> tuple[Path, int | None]:

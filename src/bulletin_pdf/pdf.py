@@ -9,9 +9,10 @@ from __future__ import annotations
 import ctypes.util
 import logging
 import re
+from xml.etree import ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -37,6 +38,9 @@ class RenderResult:
     pages: int
     warnings: tuple[str, ...]
     makeup: MakeupReport
+    bookmark_levels: tuple[int, ...] = ()  # of the PDF's outline items, in document order
+    made_up_html: str = ""  # the document as make-up left it: laid out again in one pass
+    anchor_pages: dict[str, int] = field(default_factory=dict)  # id → index of its page
 
 
 class ForbiddenResource(FatalURLFetchingError):
@@ -95,7 +99,7 @@ def harfbuzz_subset_available() -> bool:
 
 def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Path,
               progress: Callable[[str], None] = lambda message: None,
-              strict: bool = False) -> RenderResult:
+              strict: bool = False, placement: str | None = None) -> RenderResult:
     """Lay out `document` for `profile` and write the PDF to `target`.
 
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
@@ -110,8 +114,11 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
         try:
             progress("排版中…")
             # Image options act when images are laid out, so render() needs them too.
-            rendered, makeup = make_up(html, lambda: html.render(**_pdf_options(profile)),
-                                       document.makeup)
+            # A unit's placement in the issue (units.py): the layout's CSS, from its template.
+            stylesheets = [weasyprint.CSS(string=placement)] if placement else []
+            rendered, makeup = make_up(
+                html, lambda: html.render(stylesheets=stylesheets, **_pdf_options(profile)),
+                document.makeup)
             _raise_errors(messages, threshold, shown)
             low = _low_resolution_images(rendered, profile,
                                          Path(unquote(urlsplit(document.base_url).path)))
@@ -127,7 +134,14 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
         _raise_errors(messages, threshold, shown)  # images and SVGs are drawn while writing
     warnings = tuple(dict.fromkeys([*(message for level, message in messages
                                       if level < logging.ERROR and message not in shown), *low]))
-    return RenderResult(len(rendered.pages), warnings, makeup)
+    levels = tuple(level for page in rendered.pages for level, *_ in page.bookmarks)
+    made_up = "<!DOCTYPE html>\n" + ElementTree.tostring(html.etree_element, encoding="unicode",
+                                                           method="html")
+    anchors: dict[str, int] = {}
+    for index, page in enumerate(rendered.pages):
+        for name in page.anchors:
+            anchors.setdefault(name, index)
+    return RenderResult(len(rendered.pages), warnings, makeup, levels, made_up, anchors)
 
 
 def _raise_errors(messages: list[tuple[int, str]], threshold: int,

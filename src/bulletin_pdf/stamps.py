@@ -26,15 +26,33 @@ PACKAGE = Path(__file__).parent
 
 def build_digest(issue_folder: Path, layout_folder: Path, fonts_folder: Path, fonts: FontSet,
                  profile: Profile) -> str:
+    digest = hashlib.sha256(environment_digest(layout_folder, fonts_folder, fonts, profile).encode())
+    _add_files(digest, (issue_folder,))
+    return digest.hexdigest()
+
+
+def environment_digest(layout_folder: Path, fonts_folder: Path, fonts: FontSet,
+                       profile: Profile) -> str:
+    """Everything but the issue a layout depends on: program, layout, fonts, profile."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{version('weasyprint')}".encode())
-    _add_files(digest, (PACKAGE, issue_folder, layout_folder, fonts_folder))
+    _add_files(digest, (PACKAGE, layout_folder, fonts_folder))
     for file in fonts.files:  # system fonts: large, so their identity rather than content
         stat = file.path.stat()
         digest.update(f"{file.path}|{file.index}|{stat.st_size}|{stat.st_mtime_ns}".encode())
     digest.update(json.dumps(asdict(profile), default=str, sort_keys=True).encode())
     if profile.icc_profile is not None:
         digest.update(hashlib.sha256(profile.icc_profile.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def unit_digest(environment: str, html: str, files: list[Path]) -> str:
+    """A layout unit: its HTML (text, classes, page number) in its environment, with the
+    files it shows."""
+    digest = hashlib.sha256(f"{environment}|{html}".encode())
+    for path in files:
+        digest.update(str(path).encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
     return digest.hexdigest()
 
 
