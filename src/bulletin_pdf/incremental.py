@@ -163,11 +163,17 @@ def _placed_key(unit: _Unit, folio: int) -> str:
 def _lay_out_body(prepared: Prepared, store: UnitStore, body: list[_Unit],
                   last: dict[str, int], render: Callable, say: Callable[[str], None]
                   ) -> tuple[dict[str, UnitOutput], dict[str, int]]:
-    """Every body unit laid out where it falls: rounds until no unit has moved."""
-    counts = {}
+    """Every body unit laid out and written where it falls.
+
+    A unit's page count is known when its made-up HTML is cached. Where it is not,
+    the units after it may fall elsewhere than guessed: those are laid out but not
+    written in this round (their made-up HTML is kept), and written in the next.
+    """
+    counts, known = {}, {}
     for unit in body:
-        known = store.made_up(unit.content)
-        counts[unit.plan.key] = known[1] if known else last.get(unit.plan.key, 1)
+        made_up = store.made_up(unit.content)
+        known[unit.plan.key] = made_up is not None
+        counts[unit.plan.key] = made_up[1] if made_up else last.get(unit.plan.key, 1)
     for _ in range(MAX_ROUNDS):
         folios = _folios(body, counts)
         placed = {unit.plan.key: _placed_key(unit, folios[unit.plan.key]) for unit in body}
@@ -176,20 +182,32 @@ def _lay_out_body(prepared: Prepared, store: UnitStore, body: list[_Unit],
         missing = [unit for unit in body if unit.plan.key not in outputs]
         if not missing:
             return outputs, folios
+        certain = _certain(body, known)
         workers = min(len(missing), os.cpu_count() or 1)
         say(f"排版 {len(missing)} 个单元（共 {len(body)} 个，{workers} 个进程同时排）…")
-        jobs = [(unit.plan.label, partial(render, unit, placed[unit.plan.key],
-                                          render_unit_stylesheet(prepared.layout,
-                                                                 folios[unit.plan.key])))
-                for unit in missing]
+        jobs = [(unit.plan.label, partial(
+            render, unit, placed[unit.plan.key] if unit.plan.key in certain else None,
+            render_unit_stylesheet(prepared.layout, folios[unit.plan.key])))
+            for unit in missing]
         problems = []
-        for unit, outcome in zip(missing, run_pool(jobs, workers)):
+        for unit, outcome in zip(missing, run_pool(jobs, workers), strict=True):
             problems += outcome.problems
             if outcome.value is not None:
                 counts[unit.plan.key] = outcome.value.pages
+                known[unit.plan.key] = True
         if problems:
             raise BulletinError(list(dict.fromkeys(problems)))
     raise RuntimeError(f"units still moving after {MAX_ROUNDS} rounds: {counts}")
+
+
+def _certain(body: list[_Unit], known: dict[str, bool]) -> set[str]:
+    """The units whose place is sure: every unit before them has a known page count."""
+    certain = set()
+    for unit in body:
+        certain.add(unit.plan.key)
+        if not known[unit.plan.key]:
+            break
+    return certain
 
 
 def _folios(body: list[_Unit], counts: dict[str, int]) -> dict[str, int]:
@@ -209,18 +227,21 @@ def _one(render: Callable, unit: _Unit, key: str, placement: str | None) -> Unit
 
 
 def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit: _Unit,
-            key: str, placement: str | None) -> UnitOutput:
-    """Lay out and write one unit into the store (in a child process, or in this one)."""
+            key: str | None, placement: str | None) -> UnitOutput:
+    """Lay out one unit and write it into the store as `key` (in a child process, or in
+    this one); with no key, lay it out only, for its page count and make-up."""
     from .pdf import write_pdf
 
     made_up = store.made_up(unit.content)
     document = replace(unit.document, html=made_up[0]) if made_up else unit.document
-    staged = store.folder / f"{key}.{os.getpid()}.tmp"
+    staged = store.folder / f"{key}.{os.getpid()}.tmp" if key else None
     try:
         result = write_pdf(document, staged, profile, cache, strict=strict, placement=placement)
-        os.replace(staged, store.pdf(key))
+        if staged is not None:
+            os.replace(staged, store.pdf(key))
     finally:
-        staged.unlink(missing_ok=True)
+        if staged is not None:
+            staged.unlink(missing_ok=True)
     pages = result.pages - (1 if unit.stub_page else 0)
     output = UnitOutput(pages, result.bookmark_levels,
                         {name: index for name, index in result.anchor_pages.items()
@@ -229,7 +250,8 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit:
                         result.makeup.toc_pages)
     if made_up is None:
         store.save_made_up(unit.content, result.made_up_html, pages)
-    store.save_output(key, output)
+    if key is not None:
+        store.save_output(key, output)
     return output
 
 

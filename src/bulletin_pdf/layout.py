@@ -8,12 +8,13 @@ templates plain data and never writes HTML or CSS itself.
 from __future__ import annotations
 
 import datetime
+import functools
 import math
 import re
 import traceback
-from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -325,9 +326,9 @@ def check_font_roles(layout: Layout, fonts: FontSet, fonts_file: Path) -> None:
 class LayoutTemplates(jinja2.FileSystemLoader):
     """The layout's templates; one whose real path leaves the layout (a symlink) is refused."""
 
-    def __init__(self, layout: Layout):
-        super().__init__(layout.templates)
-        self.folder = layout.folder.resolve()
+    def __init__(self, folder: Path):
+        super().__init__(folder / "templates")
+        self.folder = folder.resolve()
 
     def get_source(self, environment: jinja2.Environment, template: str):
         source, filename, uptodate = super().get_source(environment, template)
@@ -387,8 +388,15 @@ def render_unit_stylesheet(layout: Layout, first_folio: int) -> str:
 
 
 def _environment(layout: Layout) -> jinja2.Environment:
+    """One environment per layout folder: templates compile once per build (or `watch`
+    session) and again only when their files change (Jinja checks their times)."""
+    return _environment_for(layout.folder)
+
+
+@functools.lru_cache(maxsize=8)
+def _environment_for(folder: Path) -> jinja2.Environment:
     return jinja2.Environment(
-        loader=LayoutTemplates(layout),
+        loader=LayoutTemplates(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,  # a typo in a template is an error, not a blank
         keep_trailing_newline=True,

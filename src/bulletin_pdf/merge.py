@@ -37,7 +37,7 @@ def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path) -> int:
     with pikepdf.open(base.path) as merged:
         sources = [pikepdf.open(unit.path) for unit in units]
         try:
-            parts = [(merged, base), *zip(sources, units)]
+            parts = [(merged, base), *zip(sources, units, strict=True)]
             pages = _merge_pages(merged, parts)
             _merge_destinations(merged, parts)
             _merge_outline(merged, parts)
@@ -61,7 +61,7 @@ def _object_streams(pdf: pikepdf.Pdf) -> pikepdf.ObjectStreamMode:
 
 def _merge_pages(merged: pikepdf.Pdf, parts) -> list[tuple[pikepdf.Pdf, int, pikepdf.Page]]:
     """Every kept page as (its unit's file, its index there, the merged page)."""
-    base, base_unit = parts[0]
+    _, base_unit = parts[0]
     while len(merged.pages) > base_unit.kept_pages:
         del merged.pages[-1]
     pages = [(merged, index, page) for index, page in enumerate(merged.pages)]
@@ -119,7 +119,7 @@ def _merge_outline(merged: pikepdf.Pdf, parts) -> None:
         if len(items) != len(unit.bookmark_levels):
             raise ValueError(f"{unit.path}: {len(items)} outline items, "
                              f"{len(unit.bookmark_levels)} levels")
-        for level, (title, destination) in zip(unit.bookmark_levels, items):
+        for level, (title, destination) in zip(unit.bookmark_levels, items, strict=True):
             if source is not merged:
                 destination = _foreign(merged, destination)
             flat.append((level, title, destination))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import ctypes.util
 import logging
 import re
-from xml.etree import ElementTree
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from xml.etree import ElementTree
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
@@ -97,7 +97,7 @@ def harfbuzz_subset_available() -> bool:
     return ctypes.util.find_library("harfbuzz-subset") is not None
 
 
-def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Path,
+def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cache: Path,
               progress: Callable[[str], None] = lambda message: None,
               strict: bool = False, placement: str | None = None) -> RenderResult:
     """Lay out `document` for `profile` and write the PDF to `target`.
@@ -124,9 +124,10 @@ def write_pdf(document: HtmlDocument, target: Path, profile: Profile, cache: Pat
                                          Path(unquote(urlsplit(document.base_url).path)))
             if low and profile.is_print:
                 raise BulletinError([Problem(message) for message in low])
-            progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
-            rendered.write_pdf(target, **_pdf_options(profile))
-            fix_text_layer(target)  # halted punctuation that copies and searches whole
+            if target is not None:  # None: laid out only, to know its pages
+                progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
+                rendered.write_pdf(target, **_pdf_options(profile))
+                fix_text_layer(target)  # halted punctuation that copies and searches whole
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
