@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import resource
 import signal
 import stat
@@ -146,7 +147,9 @@ def test_a_layout_process_killed_by_a_signal_fails_the_run(project):
     os.kill(children[0], signal.SIGKILL)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1, out + err
-    assert "印刷版的进程被信号 9（SIGKILL）终止" in err and "未写入任何文件" in err
+    # Named by its output and its unit (the first title it holds).
+    assert re.search(r"(屏幕版|印刷版)（.+）的进程被信号 9（SIGKILL）终止", err), err
+    assert "未写入任何文件" in err
     assert "已写入" not in out
     assert_unchanged(old)
 

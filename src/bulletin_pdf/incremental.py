@@ -16,8 +16,10 @@ again from their made-up HTML. The cover comes last, given the 目录's numbers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -28,16 +30,17 @@ from .errors import BulletinError
 from .files import write_atomically
 from .forked import run_pool
 from .layout import HtmlDocument, Profile, render_html, render_unit_stylesheet
-from .makeup import MakeupReport
-from .merge import UnitPdf, merge_units
+from .preflight import PROFILE_LABELS
 from .stamps import environment_digest, unit_digest
 from .units import UnitPlan, UnitView, body_view, cover_view, plan_units, with_stubs
 
 if TYPE_CHECKING:
     from .build import Prepared
+    from .merge import UnitPdf
     from .pdf import RenderResult
 
 CACHE_FOLDER = "units"
+PRUNE_AFTER_SECONDS = 3600
 MAX_ROUNDS = 4  # a unit's page count does not depend on where it falls: 2 rounds at most
 
 
@@ -95,29 +98,50 @@ class UnitStore:
                          json.dumps({"html": html, "pages": pages}, ensure_ascii=False).encode())
 
     def last_counts(self, name: str) -> dict[str, int]:
-        record = self.folder / f"{name}.counts.json"
-        return json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+        record = self.folder / f"{name}.index.json"
+        return json.loads(record.read_text(encoding="utf-8"))["counts"] if record.is_file() else {}
 
-    def save_counts(self, name: str, counts: dict[str, int]) -> None:
-        write_atomically(self.folder / f"{name}.counts.json", json.dumps(counts).encode())
+    def save_index(self, name: str, counts: dict[str, int], digests: list[str]) -> None:
+        """What the last build of an output used: its units' page counts, its files."""
+        write_atomically(self.folder / f"{name}.index.json",
+                         json.dumps({"counts": counts, "digests": sorted(digests)}).encode())
+
+    def prune(self, max_age: float = PRUNE_AFTER_SECONDS) -> None:
+        """Remove the files no output's last build used, once they are old enough that no
+        build running beside this one (`build issues/`) can be about to use them."""
+        used = set()
+        for index in self.folder.glob("*.index.json"):
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                used.update(json.loads(index.read_text(encoding="utf-8"))["digests"])
+        now = time.time()
+        for path in self.folder.iterdir():
+            digest = path.name.split(".", 1)[0]
+            if path.name.endswith(".index.json") or digest in used:
+                continue
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > max_age:
+                    path.unlink()
 
 
 def write_by_units(prepared: Prepared, profile: Profile, target: Path,
                    say: Callable[[str], None], strict: bool) -> RenderResult:
     """Lay the issue out unit by unit (cached, in parallel) and merge them into `target`."""
+    from .makeup import MakeupReport  # WeasyPrint: only where something is laid out
+    from .merge import merge_units
     from .pdf import RenderResult
 
     store = UnitStore(prepared.project.cache / CACHE_FOLDER)
     store.folder.mkdir(parents=True, exist_ok=True)
+    # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
+    # without it are not reused with it.
     environment = environment_digest(prepared.layout.folder, prepared.project.fonts,
-                                     prepared.fonts, profile)
+                                     prepared.fonts, profile) + ("|strict" if strict else "")
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
     body = [_unit(prepared, profile, environment, plan, body_view(plan)) for plan in plans[:-1]]
     render = partial(_render, store, profile, prepared.project.cache, strict)
     counts_name = f"{prepared.issue.slug}-{profile.name}"
-    outputs, folios = _lay_out_body(prepared, store, body, store.last_counts(counts_name),
-                                    render, say)
-    store.save_counts(counts_name, {unit.plan.key: outputs[unit.plan.key].pages for unit in body})
+    outputs, folios = _lay_out_body(prepared, profile, store, body,
+                                    store.last_counts(counts_name), render, say)
     toc_pages = {anchor: folios[unit.plan.key] + index for unit in body
                  for anchor, index in outputs[unit.plan.key].anchor_pages.items()}
     cover = _unit(prepared, profile, environment, plans[-1], cover_view(toc_pages))
@@ -128,6 +152,10 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     pages = merge_units(_unit_pdf(store, cover_key, cover_output),
                         [_unit_pdf(store, _placed_key(unit, folios[unit.plan.key]),
                                    outputs[unit.plan.key]) for unit in body], target)
+    store.save_index(counts_name, {unit.plan.key: outputs[unit.plan.key].pages for unit in body},
+                     [cover_key, cover.content, *(unit.content for unit in body),
+                      *(_placed_key(unit, folios[unit.plan.key]) for unit in body)])
+    store.prune()
     warnings = tuple(dict.fromkeys(warning for output in (cover_output, *outputs.values())
                                    for warning in output.warnings))
     report = MakeupReport(
@@ -160,7 +188,7 @@ def _placed_key(unit: _Unit, folio: int) -> str:
     return unit_digest(unit.content, str(folio), [])
 
 
-def _lay_out_body(prepared: Prepared, store: UnitStore, body: list[_Unit],
+def _lay_out_body(prepared: Prepared, profile: Profile, store: UnitStore, body: list[_Unit],
                   last: dict[str, int], render: Callable, say: Callable[[str], None]
                   ) -> tuple[dict[str, UnitOutput], dict[str, int]]:
     """Every body unit laid out and written where it falls.
@@ -184,8 +212,8 @@ def _lay_out_body(prepared: Prepared, store: UnitStore, body: list[_Unit],
             return outputs, folios
         certain = _certain(body, known)
         workers = min(len(missing), os.cpu_count() or 1)
-        say(f"排版 {len(missing)} 个单元（共 {len(body)} 个，{workers} 个进程同时排）…")
-        jobs = [(unit.plan.label, partial(
+        say(f"排版中：{len(missing)} 个单元（共 {len(body)} 个，{workers} 个进程同时排）…")
+        jobs = [(_label(profile, unit), partial(
             render, unit, placed[unit.plan.key] if unit.plan.key in certain else None,
             render_unit_stylesheet(prepared.layout, folios[unit.plan.key])))
             for unit in missing]
@@ -208,6 +236,11 @@ def _certain(body: list[_Unit], known: dict[str, bool]) -> set[str]:
         if not known[unit.plan.key]:
             break
     return certain
+
+
+def _label(profile: Profile, unit: _Unit) -> str:
+    """Names a unit's process in messages: 印刷版（开班式…）."""
+    return f"{PROFILE_LABELS[profile.name]}（{unit.plan.label}）"
 
 
 def _folios(body: list[_Unit], counts: dict[str, int]) -> dict[str, int]:
@@ -256,4 +289,6 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit:
 
 
 def _unit_pdf(store: UnitStore, key: str, output: UnitOutput) -> UnitPdf:
+    from .merge import UnitPdf
+
     return UnitPdf(store.pdf(key), output.pages, output.bookmark_levels)

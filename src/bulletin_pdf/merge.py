@@ -44,6 +44,10 @@ def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path) -> int:
             if "/StructTreeRoot" in merged.Root:
                 _merge_tags(merged, parts, pages)
             _share_identical_streams(merged)
+            # A unit's file identifier depends on where WeasyPrint wrote it: the merged
+            # file's comes from its content alone (deterministic_id), both halves.
+            if "/ID" in merged.trailer:
+                del merged.trailer.ID
             merged.save(target, deterministic_id=True, compress_streams=True,
                         object_stream_mode=_object_streams(merged))
         finally:
