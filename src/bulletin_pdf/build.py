@@ -26,7 +26,7 @@ from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems
 from .files import StagingFolder, system_refusals_as_problems, writable
 from .fonts import FONTS_FILE, FontSet, load_fonts
-from .forked import run_jobs
+from .forked import can_fork, run_jobs
 from .icc import output_profile_problem
 from .images import is_raster, warm_cache
 from .incremental import write_by_units
@@ -224,7 +224,9 @@ def build(options: BuildOptions, say: Callable[[str], None],
                 warn("未安装 libharfbuzz-subset0，字体子集化将慢约 20 倍"
                      "（sudo apt-get install libharfbuzz-subset0）")
             _warm_photos(prepared, stale, say)
-            documents = _render_html(prepared, stale)
+            # By units, each unit renders its own HTML: the whole issue's only when asked for.
+            documents = _render_html(prepared, stale) if (
+                options.whole_document or options.keep_html) else {}
             made |= _make_all(prepared, stale, documents, options, say, warn)
             for profile in stale:
                 record(cache, prepared.outputs[profile.name], digests[profile.name])
@@ -262,7 +264,7 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
             return staging[target.parent].file(target)
 
         jobs = [(PROFILE_LABELS[profile.name],
-                 partial(_make, prepared, profile, documents[profile.name],
+                 partial(_make, prepared, profile, documents.get(profile.name),
                          [staged(target) for target in targets[profile.name]], options,
                          _labelled(say, profile.name)))
                 for profile in profiles]
@@ -286,16 +288,16 @@ def _labelled(say: Callable[[str], None], profile: str) -> Callable[[str], None]
     return lambda message: say(f"{PROFILE_LABELS[profile]}：{message}")
 
 
-def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: list[Path],
+def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, staged: list[Path],
           options: BuildOptions, say: Callable[[str], None]) -> Made:
     """Render, finish and preflight one profile into its staged file(s)."""
     started = time.perf_counter()
     issue = prepared.issue
     pdf_path = staged[0]
     with system_refusals_as_problems():
-        if options.keep_html:
+        if options.keep_html and document is not None:
             staged[1].write_text(document.html, encoding="utf-8")
-        if options.whole_document:
+        if options.whole_document and document is not None:
             from .pdf import write_pdf
 
             result = write_pdf(document, pdf_path, profile, prepared.project.cache, say,
@@ -317,7 +319,8 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument, staged: 
         report = preflight(pdf_path, profile.name,
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
-                           min_image_dpi=profile.minimum_dpi)
+                           min_image_dpi=profile.minimum_dpi,
+                           page_cache=prepared.project.cache / "preflight")
         warnings += [f"预检：{str(finding).removeprefix('警告 ')}" for finding in report.warnings]
         if report.errors:
             raise BulletinError([Problem(f"预检未通过：{finding}", prepared.outputs[profile.name])
@@ -373,16 +376,6 @@ def _photos(prepared: Prepared) -> list[Path]:
     paths += [prepared.issue.folder / photo.file for entry in prepared.sections
               for photo in entry.photos]
     return list(dict.fromkeys(paths))
-
-
-def can_fork() -> bool:
-    """Fork only when output goes to real files (not to a test's captured streams)."""
-    try:
-        sys.stdout.fileno()
-        sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return False
-    return hasattr(os, "fork")
 
 
 def _profile_names(choice: str | None, layout: Layout) -> tuple[str, ...]:

@@ -18,8 +18,9 @@ import select
 import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from .errors import BulletinError, Problem
@@ -75,6 +76,16 @@ def die_with_parent(parent: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+
+
+def can_fork() -> bool:
+    """Fork only when output goes to real files (not to a test's captured streams)."""
+    try:
+        sys.stdout.fileno()
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return hasattr(os, "fork")
 
 
 def run_jobs(jobs: list[tuple[str, Callable[[], Any]]], fork: bool) -> list[Outcome]:
@@ -187,3 +198,171 @@ def _outcome_of(label: str, status: int, report: bytes) -> Outcome:
     if kind == "error":
         raise ChildError(f"{label}：{details[0]}") from _RemoteTraceback(details[1])
     return details[0]
+
+
+# ---- Jobs that ask the parent on the way -----------------------------------------
+
+Ask = Callable[[Any], Any]  # in a job: send a question to the parent, wait for its answer
+
+
+class Conversations:
+    """Forked jobs that may stop to ask the parent something only it can answer later
+    (where a layout unit falls depends on the units before it).
+
+    `submit(key, label, job)`: `job(ask)` runs in a child, at most `workers` at once
+    working; a child waiting for an answer does not count, but at most `alive` children
+    exist. `events()` yields ("question", key, payload) and ("done", key, Outcome);
+    `answer(key, reply)` lets a waiting child go on. With `workers` 0 the jobs run here,
+    in order, and a question must be answerable at once (`answer_now`).
+    """
+
+    def __init__(self, workers: int, alive: int, answer_now: Callable[[str, Any], Any]):
+        self.workers = workers
+        self.alive = max(alive, workers)
+        self.answer_now = answer_now
+        self.queued: list[tuple[str, str, Callable[[Ask], Any]]] = []
+        self.children: dict[int, _Child] = {}  # by the reader of its messages
+        self.done: list[tuple[str, Outcome]] = []
+
+    def submit(self, key: str, label: str, job: Callable[[Ask], Any]) -> None:
+        self.queued.append((key, label, job))
+
+    def answer(self, key: str, reply: Any) -> None:
+        child = next(child for child in self.children.values() if child.key == key)
+        child.waiting = False
+        _write_frame(child.replies, pickle.dumps(reply))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queued or self.children or self.done)
+
+    def events(self) -> Iterator[tuple[str, str, Any]]:
+        """What happened since the last call: at least one event, unless nothing runs."""
+        if self.workers == 0:
+            yield from self._run_here()
+            return
+        self._start()
+        if not self.children:
+            return
+        ready, _, _ = select.select(list(self.children), [], [])
+        for reader in ready:
+            child = self.children[reader]
+            chunk = os.read(reader, 1 << 16)
+            if chunk:
+                child.buffer += chunk
+                for frame in child.frames():
+                    kind, *details = pickle.loads(frame)
+                    if kind == "ask":
+                        child.waiting = True
+                        yield "question", child.key, details[0]
+                    elif kind == "outcome":
+                        child.outcome = details[0]
+                    else:
+                        child.error = details
+                continue
+            yield "done", child.key, self._reap(reader)
+
+    def close(self) -> None:
+        """Stop every child still running (an error, Ctrl-C)."""
+        for child in self.children.values():
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
+                os.kill(child.pid, signal.SIGKILL)
+                os.waitpid(child.pid, 0)
+            os.close(child.reader)
+            os.close(child.replies)
+        self.children.clear()
+
+    def _run_here(self) -> Iterator[tuple[str, str, Any]]:
+        while self.queued:
+            key, _, job = self.queued.pop(0)
+            yield "done", key, _outcome(partial(job, partial(self.answer_now, key)))
+
+    def _start(self) -> None:
+        working = sum(not child.waiting for child in self.children.values())
+        while self.queued and working < self.workers and len(self.children) < self.alive:
+            key, label, job = self.queued.pop(0)
+            child = _fork_conversation(key, label, job)
+            self.children[child.reader] = child
+            working += 1
+
+    def _reap(self, reader: int) -> Outcome:
+        child = self.children.pop(reader)
+        status = os.waitpid(child.pid, 0)[1]
+        os.close(reader)
+        os.close(child.replies)
+        if child.error is not None:
+            raise ChildError(f"{child.label}：{child.error[0]}") from _RemoteTraceback(child.error[1])
+        if child.outcome is None or os.waitstatus_to_exitcode(status) != 0:
+            raise ChildDied(child.label, status)
+        return child.outcome
+
+
+@dataclass
+class _Child:
+    key: str
+    label: str
+    pid: int
+    reader: int  # its messages
+    replies: int  # our answers
+    waiting: bool = False
+    buffer: bytes = b""
+    outcome: Outcome | None = None
+    error: list | None = None
+
+    def frames(self) -> Iterator[bytes]:
+        while len(self.buffer) >= 8:
+            size = int.from_bytes(self.buffer[:8], "big")
+            if len(self.buffer) < 8 + size:
+                return
+            frame, self.buffer = self.buffer[8:8 + size], self.buffer[8 + size:]
+            yield frame
+
+
+def _write_frame(descriptor: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "big") + data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def _read_frame(descriptor: int) -> bytes:
+    def exactly(count: int) -> bytes:
+        data = b""
+        while len(data) < count:
+            chunk = os.read(descriptor, count - len(data))
+            if not chunk:
+                raise EOFError("the parent is gone")
+            data += chunk
+        return data
+    return exactly(int.from_bytes(exactly(8), "big"))
+
+
+def _fork_conversation(key: str, label: str, job: Callable[[Ask], Any]) -> _Child:
+    parent = os.getpid()
+    reader, writer = os.pipe()
+    replies_reader, replies = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(writer)
+        os.close(replies_reader)
+        return _Child(key, label, pid, reader, replies)
+    code = 1
+    try:  # the child: never return into the caller's code
+        os.close(reader)
+        os.close(replies)
+        die_with_parent(parent)
+
+        def ask(question: Any) -> Any:
+            _write_frame(writer, pickle.dumps(("ask", question)))
+            return pickle.loads(_read_frame(replies_reader))
+
+        try:
+            report = pickle.dumps(("outcome", _outcome(partial(job, ask))))
+        except BaseException as error:  # everything, even Ctrl-C, goes back to the parent
+            report = pickle.dumps(("error", f"{type(error).__name__}: {error}",
+                                   traceback.format_exc()))
+        _write_frame(writer, report)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        code = 0
+    finally:
+        os._exit(code)

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from .errors import BulletinError
 from .files import write_atomically
-from .forked import run_pool
+from .forked import Ask, Conversations
 from .layout import HtmlDocument, Profile, render_html, render_unit_stylesheet
 from .preflight import PROFILE_LABELS
 from .stamps import environment_digest, unit_digest
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 CACHE_FOLDER = "units"
 PRUNE_AFTER_SECONDS = 3600
-MAX_ROUNDS = 4  # a unit's page count does not depend on where it falls: 2 rounds at most
+ALIVE_PER_WORKER = 3  # children waiting to learn where their unit falls, besides the working
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,6 @@ class UnitOutput:
 
     pages: int  # its pages in the issue (not counting its page of stub anchors)
     bookmark_levels: tuple[int, ...]
-    anchor_pages: dict[str, int]  # id → index of its page in the unit
     warnings: tuple[str, ...]
     sparse: tuple[int, ...]  # make-up's report, counted from the unit's first page (1)
     holes: tuple[int, ...]
@@ -85,17 +84,17 @@ class UnitStore:
     def save_output(self, key: str, output: UnitOutput) -> None:
         write_atomically(self.folder / f"{key}.json", json.dumps(asdict(output)).encode())
 
-    def made_up(self, content: str) -> tuple[str, int] | None:
-        """The unit's HTML after make-up, and its page count."""
+    def made_up(self, content: str) -> tuple[str, int, dict[str, int]] | None:
+        """The unit's HTML after make-up, its page count, and its anchors' pages."""
         record = self.folder / f"{content}.made-up.json"
         if not record.is_file():
             return None
         values = json.loads(record.read_text(encoding="utf-8"))
-        return values["html"], values["pages"]
+        return values["html"], values["pages"], values["anchors"]
 
-    def save_made_up(self, content: str, html: str, pages: int) -> None:
-        write_atomically(self.folder / f"{content}.made-up.json",
-                         json.dumps({"html": html, "pages": pages}, ensure_ascii=False).encode())
+    def save_made_up(self, content: str, html: str, pages: int, anchors: dict[str, int]) -> None:
+        write_atomically(self.folder / f"{content}.made-up.json", json.dumps(
+            {"html": html, "pages": pages, "anchors": anchors}, ensure_ascii=False).encode())
 
     def last_counts(self, name: str) -> dict[str, int]:
         record = self.folder / f"{name}.index.json"
@@ -138,32 +137,28 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
                                      prepared.fonts, profile) + ("|strict" if strict else "")
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
     body = [_unit(prepared, profile, environment, plan, body_view(plan)) for plan in plans[:-1]]
-    render = partial(_render, store, profile, prepared.project.cache, strict)
-    counts_name = f"{prepared.issue.slug}-{profile.name}"
-    outputs, folios = _lay_out_body(prepared, profile, store, body,
-                                    store.last_counts(counts_name), render, say)
-    toc_pages = {anchor: folios[unit.plan.key] + index for unit in body
-                 for anchor, index in outputs[unit.plan.key].anchor_pages.items()}
-    cover = _unit(prepared, profile, environment, plans[-1], cover_view(toc_pages))
-    say("排封面和目录…")
-    cover_key = unit_digest(cover.content, "", [])
-    cover_output = store.output(cover_key) or _one(render, cover, cover_key, None)
+    cover = _unit(prepared, profile, environment, plans[-1], cover_view())
+    index_name = f"{prepared.issue.slug}-{profile.name}"
+    session = _Session(prepared, profile, store, body, cover, store.last_counts(index_name),
+                       partial(_render, store, profile, prepared.project.cache, strict))
+    session.run(say)
     say(f"合并 {len(body) + 1} 个排版单元…")
-    pages = merge_units(_unit_pdf(store, cover_key, cover_output),
-                        [_unit_pdf(store, _placed_key(unit, folios[unit.plan.key]),
-                                   outputs[unit.plan.key]) for unit in body], target)
-    store.save_index(counts_name, {unit.plan.key: outputs[unit.plan.key].pages for unit in body},
-                     [cover_key, cover.content, *(unit.content for unit in body),
-                      *(_placed_key(unit, folios[unit.plan.key]) for unit in body)])
+    units = [*body, cover]
+    pages = merge_units(session.unit_pdf(cover), [session.unit_pdf(unit) for unit in body], target)
+    store.save_index(index_name, {unit.plan.key: session.counts[unit.plan.key] for unit in body},
+                     [digest for unit in units
+                      for digest in (unit.content, session.placed_key(unit))])
     store.prune()
-    warnings = tuple(dict.fromkeys(warning for output in (cover_output, *outputs.values())
+    outputs = {unit.plan.key: session.outputs[unit.plan.key] for unit in units}
+    warnings = tuple(dict.fromkeys(warning for output in outputs.values()
                                    for warning in output.warnings))
+    folios = session.folios()
     report = MakeupReport(
         tuple(folios[unit.plan.key] + folio - 1 for unit in body
               for folio in outputs[unit.plan.key].sparse),
         tuple(folios[unit.plan.key] + folio - 1 for unit in body
               for folio in outputs[unit.plan.key].holes),
-        cover_output.toc_pages)
+        outputs[cover.plan.key].toc_pages)
     return RenderResult(pages, warnings, report)
 
 
@@ -184,58 +179,138 @@ def _html(prepared: Prepared, profile: Profile, view: UnitView) -> HtmlDocument:
                        profile, view)
 
 
-def _placed_key(unit: _Unit, folio: int) -> str:
-    return unit_digest(unit.content, str(folio), [])
+class _Session:
+    """One output's units laid out where they fall.
 
-
-def _lay_out_body(prepared: Prepared, profile: Profile, store: UnitStore, body: list[_Unit],
-                  last: dict[str, int], render: Callable, say: Callable[[str], None]
-                  ) -> tuple[dict[str, UnitOutput], dict[str, int]]:
-    """Every body unit laid out and written where it falls.
-
-    A unit's page count is known when its made-up HTML is cached. Where it is not,
-    the units after it may fall elsewhere than guessed: those are laid out but not
-    written in this round (their made-up HTML is kept), and written in the next.
+    A unit is known (page count, anchors' pages) from its cached make-up, or once a
+    child has laid it out. Its placement is known when every unit before it is known
+    (the cover's, when all are). A unit whose cached make-up and placed PDF exist is
+    done without a child; any other is laid out by a child at a guessed placement, which
+    then asks for the real one: the same, it writes at once; else it lays out again
+    there (one pass) and writes.
     """
-    counts, known = {}, {}
-    for unit in body:
-        made_up = store.made_up(unit.content)
-        known[unit.plan.key] = made_up is not None
-        counts[unit.plan.key] = made_up[1] if made_up else last.get(unit.plan.key, 1)
-    for _ in range(MAX_ROUNDS):
-        folios = _folios(body, counts)
-        placed = {unit.plan.key: _placed_key(unit, folios[unit.plan.key]) for unit in body}
-        outputs = {unit.plan.key: output for unit in body
-                   if (output := store.output(placed[unit.plan.key])) is not None}
-        missing = [unit for unit in body if unit.plan.key not in outputs]
-        if not missing:
-            return outputs, folios
-        certain = _certain(body, known)
-        workers = min(len(missing), os.cpu_count() or 1)
-        say(f"排版中：{len(missing)} 个单元（共 {len(body)} 个，{workers} 个进程同时排）…")
-        jobs = [(_label(profile, unit), partial(
-            render, unit, placed[unit.plan.key] if unit.plan.key in certain else None,
-            render_unit_stylesheet(prepared.layout, folios[unit.plan.key])))
-            for unit in missing]
+
+    def __init__(self, prepared: Prepared, profile: Profile, store: UnitStore,
+                 body: list[_Unit], cover: _Unit, last_counts: dict[str, int],
+                 render: Callable):
+        self.layout = prepared.layout
+        self.profile = profile
+        self.store = store
+        self.body = body
+        self.cover = cover
+        self.last_counts = last_counts
+        self.render = render
+        self.counts: dict[str, int] = {}
+        self.anchors: dict[str, dict[str, int]] = {}
+        self.outputs: dict[str, UnitOutput] = {}
+        self.started: set[str] = set()
+        self.waiting: set[str] = set()
+        for unit in (*body, cover):
+            if (made_up := store.made_up(unit.content)) is not None:
+                self._know(unit.plan.key, made_up[1], made_up[2])
+
+    def run(self, say: Callable[[str], None]) -> None:
+        workers = os.cpu_count() or 1
+        # Children print nothing: they may fork under captured output too (tests).
+        pool = Conversations(workers if hasattr(os, "fork") else 0, workers * ALIVE_PER_WORKER,
+                             self._answer_now)
         problems = []
-        for unit, outcome in zip(missing, run_pool(jobs, workers), strict=True):
-            problems += outcome.problems
-            if outcome.value is not None:
-                counts[unit.plan.key] = outcome.value.pages
-                known[unit.plan.key] = True
+        try:
+            self._schedule(pool, say)
+            while pool.busy:
+                for event, key, value in pool.events():
+                    if event == "question":
+                        self._know(key, *value)
+                    else:
+                        problems += value.problems
+                        if value.value is not None:
+                            self.outputs[key] = value.value
+                    self._answer_ready(pool)
+                self._schedule(pool, say)
+        finally:
+            pool.close()
         if problems:
             raise BulletinError(list(dict.fromkeys(problems)))
-    raise RuntimeError(f"units still moving after {MAX_ROUNDS} rounds: {counts}")
+        if missing := [unit.plan.label for unit in (*self.body, self.cover)
+                       if unit.plan.key not in self.outputs]:
+            raise RuntimeError(f"units never laid out: {missing}")
 
+    def _schedule(self, pool: Conversations, say: Callable[[str], None]) -> None:
+        """Start a child for every unit that needs one and can have one now."""
+        new = []
+        for unit in (*self.body, self.cover):
+            key = unit.plan.key
+            if key in self.outputs or key in self.started:
+                continue
+            placement = self.placement(unit)
+            if key in self.counts and placement is None:
+                continue  # made up before: wait to know where it falls
+            if placement is not None and key in self.counts and (output := self.store.output(
+                    self.placed_key(unit))) is not None:
+                self.outputs[key] = output
+                continue
+            self.started.add(key)
+            new.append(unit)
+            pool.submit(key, _label(self.profile, unit),
+                        partial(self.render, unit, placement or self._guess(unit)))
+        if new:
+            say(f"排版中：{len(new)} 个单元（共 {len(self.body) + 1} 个，"
+                f"{min(len(new), os.cpu_count() or 1)} 个进程同时排）…")
 
-def _certain(body: list[_Unit], known: dict[str, bool]) -> set[str]:
-    """The units whose place is sure: every unit before them has a known page count."""
-    certain = set()
-    for unit in body:
-        certain.add(unit.plan.key)
-        if not known[unit.plan.key]:
-            break
-    return certain
+    def _answer_ready(self, pool: Conversations) -> None:
+        for unit in (*self.body, self.cover):
+            if unit.plan.key in self.waiting and (placement := self.placement(unit)) is not None:
+                self.waiting.discard(unit.plan.key)
+                pool.answer(unit.plan.key, (placement, self.placed_key(unit)))
+
+    def _answer_now(self, key: str, known: tuple[int, dict[str, int]]) -> tuple[str, str]:
+        """Laid out here, in order: the units before it are known."""
+        self._know(key, *known)
+        self.waiting.discard(key)
+        unit = next(unit for unit in (*self.body, self.cover) if unit.plan.key == key)
+        return self.placement(unit), self.placed_key(unit)
+
+    def _know(self, key: str, pages: int, anchors: dict[str, int]) -> None:
+        self.counts[key] = pages
+        self.anchors[key] = anchors
+        if key in self.started and key not in self.outputs:
+            self.waiting.add(key)
+
+    def folios(self, guess: bool = False) -> dict[str, int]:
+        """Each body unit's first page number, as far as the units before it are known
+        (with `guess`, for all: last build's page counts where unknown)."""
+        folios, folio = {}, 1
+        for unit in self.body:
+            folios[unit.plan.key] = folio
+            count = self.counts.get(unit.plan.key)
+            if count is None and not guess:
+                break
+            folio += count if count is not None else self.last_counts.get(unit.plan.key, 1)
+        return folios
+
+    def placement(self, unit: _Unit, guess: bool = False) -> str | None:
+        """The unit's placement stylesheet, or None while units before it are unknown."""
+        if unit.plan.cover:
+            if not guess and any(other.plan.key not in self.counts for other in self.body):
+                return None
+            folios = self.folios(guess)
+            return render_unit_stylesheet(self.layout, toc_pages={
+                anchor: folios[other.plan.key] + index for other in self.body
+                for anchor, index in self.anchors.get(other.plan.key, {}).items()})
+        folio = self.folios(guess).get(unit.plan.key)
+        return None if folio is None else render_unit_stylesheet(self.layout, folio)
+
+    def _guess(self, unit: _Unit) -> str:
+        return self.placement(unit, guess=True)
+
+    def placed_key(self, unit: _Unit) -> str:
+        return unit_digest(unit.content, self.placement(unit) or "", [])
+
+    def unit_pdf(self, unit: _Unit) -> UnitPdf:
+        from .merge import UnitPdf
+
+        output = self.outputs[unit.plan.key]
+        return UnitPdf(self.store.pdf(self.placed_key(unit)), output.pages, output.bookmark_levels)
 
 
 def _label(profile: Profile, unit: _Unit) -> str:
@@ -243,52 +318,36 @@ def _label(profile: Profile, unit: _Unit) -> str:
     return f"{PROFILE_LABELS[profile.name]}（{unit.plan.label}）"
 
 
-def _folios(body: list[_Unit], counts: dict[str, int]) -> dict[str, int]:
-    """Each unit's first page number: body page 1 opens the first."""
-    folios, folio = {}, 1
-    for unit in body:
-        folios[unit.plan.key] = folio
-        folio += counts[unit.plan.key]
-    return folios
-
-
-def _one(render: Callable, unit: _Unit, key: str, placement: str | None) -> UnitOutput:
-    outcome = run_pool([(unit.plan.label, partial(render, unit, key, placement))], 1)[0]
-    if outcome.problems:
-        raise BulletinError(list(outcome.problems))
-    return outcome.value
-
-
 def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit: _Unit,
-            key: str | None, placement: str | None) -> UnitOutput:
-    """Lay out one unit and write it into the store as `key` (in a child process, or in
-    this one); with no key, lay it out only, for its page count and make-up."""
+            guess: str, ask: Ask) -> UnitOutput:
+    """Lay out one unit at the `guess`ed placement, `ask` for the real one (told its pages
+    and anchors), and write it into the store (in a child process, or in this one)."""
     from .pdf import write_pdf
 
     made_up = store.made_up(unit.content)
     document = replace(unit.document, html=made_up[0]) if made_up else unit.document
-    staged = store.folder / f"{key}.{os.getpid()}.tmp" if key else None
+    placed: list[str] = []
+
+    def place(pages: int, anchors: dict[str, int]) -> str:
+        kept = pages - (1 if unit.stub_page else 0)
+        placement, key = ask((kept, {name: index for name, index in anchors.items()
+                                     if index < kept}))
+        placed.append(key)
+        return placement
+
+    staged = store.folder / f"{unit.content}.{os.getpid()}.tmp"
     try:
-        result = write_pdf(document, staged, profile, cache, strict=strict, placement=placement)
-        if staged is not None:
-            os.replace(staged, store.pdf(key))
+        result = write_pdf(document, staged, profile, cache, strict=strict, placement=guess,
+                           place=place)
+        os.replace(staged, store.pdf(placed[0]))
     finally:
-        if staged is not None:
-            staged.unlink(missing_ok=True)
+        staged.unlink(missing_ok=True)
     pages = result.pages - (1 if unit.stub_page else 0)
-    output = UnitOutput(pages, result.bookmark_levels,
-                        {name: index for name, index in result.anchor_pages.items()
-                         if index < pages},
-                        result.warnings, result.makeup.sparse, result.makeup.holes,
-                        result.makeup.toc_pages)
+    output = UnitOutput(pages, result.bookmark_levels, result.warnings, result.makeup.sparse,
+                        result.makeup.holes, result.makeup.toc_pages)
     if made_up is None:
-        store.save_made_up(unit.content, result.made_up_html, pages)
-    if key is not None:
-        store.save_output(key, output)
+        store.save_made_up(unit.content, result.made_up_html, pages,
+                           {name: index for name, index in result.anchor_pages.items()
+                            if index < pages})
+    store.save_output(placed[0], output)
     return output
-
-
-def _unit_pdf(store: UnitStore, key: str, output: UnitOutput) -> UnitPdf:
-    from .merge import UnitPdf
-
-    return UnitPdf(store.pdf(key), output.pages, output.bookmark_levels)

@@ -381,10 +381,12 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
 UNIT_STYLESHEET_TEMPLATE = "unit.css.j2"
 
 
-def render_unit_stylesheet(layout: Layout, first_folio: int) -> str:
-    """Where a unit laid out on its own falls in the issue (see units.py), as CSS."""
+def render_unit_stylesheet(layout: Layout, first_folio: int | None = None,
+                           toc_pages: dict[str, int] | None = None) -> str:
+    """Where a unit laid out on its own falls in the issue (see units.py), as CSS: a body
+    unit's first page number, or the page numbers the cover's 目录 gives."""
     return _environment(layout).get_template(UNIT_STYLESHEET_TEMPLATE).render(
-        first_folio=first_folio)
+        first_folio=first_folio, toc_pages=toc_pages or {})
 
 
 def _environment(layout: Layout) -> jinja2.Environment:

@@ -99,9 +99,13 @@ def harfbuzz_subset_available() -> bool:
 
 def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cache: Path,
               progress: Callable[[str], None] = lambda message: None,
-              strict: bool = False, placement: str | None = None) -> RenderResult:
-    """Lay out `document` for `profile` and write the PDF to `target`.
+              strict: bool = False, placement: str | None = None,
+              place: Callable[[int, dict[str, int]], str] | None = None) -> RenderResult:
+    """Lay out `document` for `profile` and write the PDF to `target` (None: lay it out only).
 
+    A layout unit (units.py) comes with its `placement` in the issue, a stylesheet; `place`,
+    told its page count and anchors' pages once it is laid out, gives the placement it
+    really has: when that differs, it is laid out again there (once: make-up is done).
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
@@ -119,6 +123,10 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
             rendered, makeup = make_up(
                 html, lambda: html.render(stylesheets=stylesheets, **_pdf_options(profile)),
                 document.makeup)
+            if place is not None and (final := place(len(rendered.pages),
+                                                     _anchor_pages(rendered))) != placement:
+                rendered = html.render(stylesheets=[weasyprint.CSS(string=final)],
+                                       **_pdf_options(profile))
             _raise_errors(messages, threshold, shown)
             low = _low_resolution_images(rendered, profile,
                                          Path(unquote(urlsplit(document.base_url).path)))
@@ -138,11 +146,17 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
     levels = tuple(level for page in rendered.pages for level, *_ in page.bookmarks)
     made_up = "<!DOCTYPE html>\n" + ElementTree.tostring(html.etree_element, encoding="unicode",
                                                            method="html")
+    return RenderResult(len(rendered.pages), warnings, makeup, levels, made_up,
+                        _anchor_pages(rendered))
+
+
+def _anchor_pages(document) -> dict[str, int]:
+    """Each anchor (id) of the laid-out document, with the index of its first page."""
     anchors: dict[str, int] = {}
-    for index, page in enumerate(rendered.pages):
+    for index, page in enumerate(document.pages):
         for name in page.anchors:
             anchors.setdefault(name, index)
-    return RenderResult(len(rendered.pages), warnings, makeup, levels, made_up, anchors)
+    return anchors
 
 
 def _raise_errors(messages: list[tuple[int, str]], threshold: int,

@@ -10,16 +10,18 @@ its rule and, where it matters, its page.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import math
 import re
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import pikepdf
 
 from .errors import BulletinError, Problem
+from .files import write_atomically
 from .imagedata import image_data_problems
 from .manifest import BINDING_NAMES, PAGE_MULTIPLE
 from .textscan import FontCache, Glyph, content_owners, glyphs
@@ -102,16 +104,19 @@ class Report:
 
 
 def preflight(path: Path, profile: str | None = "screen", binding: str | None = None,
-              bleed_mm: float | None = None, min_image_dpi: int | None = None) -> Report:
+              bleed_mm: float | None = None, min_image_dpi: int | None = None,
+              page_cache: Path | None = None) -> Report:
     """Check the PDF at `path` for `profile` ("screen" or "print").
 
     `profile` None: print when the file says it is PDF/X (made for a press), else screen.
-    A file that is no PDF, or too damaged to read, raises BulletinError.
+    A file that is no PDF, or too damaged to read, raises BulletinError. With
+    `page_cache` (a folder), a page drawn exactly as one checked before (same content,
+    images, fonts, boxes) has that page's findings again without being read.
     """
     _check_readable(path)
     try:
         with pikepdf.open(path) as pdf:
-            return _preflight(pdf, path, profile, binding, bleed_mm, min_image_dpi)
+            return _preflight(pdf, path, profile, binding, bleed_mm, min_image_dpi, page_cache)
     except pikepdf.PasswordError:
         raise BulletinError([Problem("PDF 已加密，需要密码才能打开：请提供未加密的文件", path)]) from None
     except pikepdf.PdfError:
@@ -148,7 +153,8 @@ def _os_reason(error: OSError) -> str:
 
 
 def _preflight(pdf: pikepdf.Pdf, path: Path, profile: str | None, binding: str | None,
-               bleed_mm: float | None, min_image_dpi: int | None) -> Report:
+               bleed_mm: float | None, min_image_dpi: int | None,
+               page_cache: Path | None = None) -> Report:
     pdfx = _pdfx_version(pdf)
     report = Report(path, profile or ("print" if pdfx else "screen"), pdfx=pdfx)
     printing = report.profile == "print"
@@ -164,14 +170,61 @@ def _preflight(pdf: pikepdf.Pdf, path: Path, profile: str | None, binding: str |
     checked_images: set[tuple[int, int]] = set()
     font_cache: FontCache = {}
     for number, page in enumerate(pdf.pages, 1):
+        key = _page_key(page, printing, min_dpi) if page_cache is not None else None
+        if key is not None and (known := _cached_findings(page_cache, key)) is not None:
+            report.findings += [replace(finding, page=number) for finding in known]
+            continue
+        first = len(report.findings)
         _check_images(page, number, report, printing, min_dpi, checked_images)
         _check_text(page, number, report, printing, font_cache)
+        if key is not None:
+            write_atomically(page_cache / f"{key}.json", json.dumps(
+                [asdict(finding) for finding in report.findings[first:]]).encode())
     if binding:
         multiple = PAGE_MULTIPLE[binding]
         if report.pages % multiple:
             report.add("error", "pages",
                        f"共 {report.pages} 页，{BINDING_NAMES[binding]}需要 {multiple} 的倍数")
     return report
+
+
+# Pages checked before ------------------------------------------------------
+
+CHECKS = tuple(Path(__file__).with_name(name) for name in
+               ("preflight.py", "textscan.py", "imagedata.py"))
+
+
+def _page_key(page: pikepdf.Page, printing: bool, min_dpi: int) -> str:
+    """What a page's checks read: its boxes, every content stream, image and font it
+    draws with (and the checks' own code)."""
+    digest = hashlib.sha256(f"{printing}|{min_dpi}".encode())
+    for check in CHECKS:
+        digest.update(check.read_bytes())
+    for name in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"):
+        digest.update(f"{name}={page.obj.get(name)}".encode())
+    for owner, resources in content_owners(page):
+        contents = owner.obj.get("/Contents") if isinstance(owner, pikepdf.Page) else owner
+        for stream in (contents if isinstance(contents, pikepdf.Array) else [contents]):
+            if stream is not None:
+                digest.update(stream.read_raw_bytes())
+        for xobject in resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == pikepdf.Name.Image:
+                digest.update(xobject.read_raw_bytes())
+                digest.update(repr(sorted((str(key), str(value)) for key, value
+                                          in xobject.stream_dict.items())).encode())
+        for name, font in resources.get("/Font", {}).items():
+            digest.update(f"{name}={font.get('/BaseFont')}".encode())
+            for descendant in font.get("/DescendantFonts", ()):
+                digest.update(repr(descendant.get("/W")).encode())
+    return digest.hexdigest()
+
+
+def _cached_findings(folder: Path, key: str) -> list[Finding] | None:
+    try:
+        return [Finding(**values) for values in
+                json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError):
+        return None
 
 
 # Fonts --------------------------------------------------------------------

@@ -12,8 +12,7 @@ it and starting on its side of the sheet.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .articles import SectionArticles
 
@@ -52,7 +51,6 @@ class UnitView:
     continued: frozenset[str]
     cover: bool
     colophon: bool
-    toc_pages: Mapping[str, int] = field(default_factory=dict)  # anchor → page number (cover)
     stubs: tuple[str, ...] = ()  # anchors its links lead to in other units
 
 
@@ -78,8 +76,8 @@ def body_view(plan: UnitPlan) -> UnitView:
     return UnitView(plan.sections, plan.continued, False, plan.colophon)
 
 
-def cover_view(toc_pages: Mapping[str, int]) -> UnitView:
-    return UnitView((), frozenset(), True, False, toc_pages)
+def cover_view() -> UnitView:
+    return UnitView((), frozenset(), True, False)
 
 
 def with_stubs(view: UnitView, html: str) -> UnitView | None:
