@@ -101,27 +101,41 @@ def is_running(pid: int) -> bool:
 
 
 def start_build_and_wait_for_layout(project: Project) -> tuple[subprocess.Popen, list[int]]:
-    """A build of both outputs, caught while the forked child lays out print."""
+    """A build of both outputs, caught while forked children lay out its units (each
+    lives for one unit: caught as soon as they are there)."""
     process = cli_process(project, "build", "-q", str(project.issue))
     deadline = time.monotonic() + 60
     children: list[int] = []
     while not children and time.monotonic() < deadline:
         staging = list(project.pdf.parent.glob(f"{STAGING_PREFIX}*"))
         children = children_of(process.pid) if staging else []
-        time.sleep(0.02)
+        time.sleep(0.005)
     assert children, "the build never forked"
-    time.sleep(0.5)  # into the layout
     assert process.poll() is None
     return process, children
+
+
+def signal_a_child(process: subprocess.Popen, children: list[int], number: int) -> list[int]:
+    """Send `number` to every child still there (at least one, or fail); those signalled."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        signalled = []
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, number)
+                signalled.append(child)
+        if signalled:
+            return signalled
+        children = children_of(process.pid)
+    raise AssertionError("no layout process to signal")
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_kill_9_mid_layout_leaves_no_process_no_litter_and_the_old_pdfs(project):
     old = old_pdfs(project)
     process, children = start_build_and_wait_for_layout(project)
-    try:
-        for child in children:  # frozen mid-layout: only the kernel can end it now
-            os.kill(child, signal.SIGSTOP)
+    try:  # frozen mid-layout: only the kernel can end them now
+        children = signal_a_child(process, children, signal.SIGSTOP)
         process.kill()  # SIGKILL: the build cannot clean up
         process.wait()
         deadline = time.monotonic() + 5
@@ -144,7 +158,7 @@ def test_kill_9_mid_layout_leaves_no_process_no_litter_and_the_old_pdfs(project)
 def test_a_layout_process_killed_by_a_signal_fails_the_run(project):
     old = old_pdfs(project)
     process, children = start_build_and_wait_for_layout(project)
-    os.kill(children[0], signal.SIGKILL)
+    signal_a_child(process, children[:1], signal.SIGKILL)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1, out + err
     # Named by its output and its unit (the first title it holds).

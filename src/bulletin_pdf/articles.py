@@ -12,6 +12,10 @@ parsed text is normalised (`sourcetext`, `markdown_text`), and the build,
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from .cjk_emphasis import cjk_emphasis_plugin
 from .errors import BulletinError, Problem, Problems
+from .files import add_files, write_atomically
 from .fit import TableShape, table_shapes
 from .images import image_problem
 from .manifest import ArticleRef, Issue, Section
@@ -153,11 +158,13 @@ def load_articles(issue: Issue, typography: Typography = DEFAULT_TYPOGRAPHY
     return loaded
 
 
-def load_articles_collecting(issue: Issue, typography: Typography, problems: Problems
-                             ) -> tuple[SectionArticles, ...]:
+def load_articles_collecting(issue: Issue, typography: Typography, problems: Problems,
+                             cache: Path | None = None) -> tuple[SectionArticles, ...]:
     """The articles that load; the problems of the others go to `problems`.
 
     So the checks that need articles (fonts, photos, tables) still run on the rest.
+    With `cache` (a folder), an article read before from the same file, settings and
+    program, whose images have not changed, is not read again.
     """
     loaded = []
     for section in issue.sections:
@@ -165,7 +172,8 @@ def load_articles_collecting(issue: Issue, typography: Typography, problems: Pro
         for position, ref in enumerate(section.articles):
             anchor = f"{section.anchor}-article-{position + 1}"
             try:
-                articles.append(load_article(ref, section, anchor, issue.folder, typography))
+                articles.append(_load_article_cached(ref, section, anchor, issue.folder,
+                                                     typography, cache))
             except BulletinError as error:
                 problems.extend(error.problems)
         photos = tuple(GalleryPhoto(photo.file, photo.caption or "",
@@ -254,6 +262,40 @@ def _value_source(document: YamlDocument, key: tuple[str | int, ...], value: str
     else:
         source.add(value, [None] * len(value), exact=False)
     return source
+
+
+def _load_article_cached(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path,
+                         typography: Typography, cache: Path | None) -> Article:
+    """`load_article`, kept in `cache` by everything it read: the file, its place and
+    settings, the program, and the images it shows (by size and time)."""
+    if cache is None:
+        return load_article(ref, section, anchor, issue_folder, typography)
+    key = hashlib.sha256(pickle.dumps((_program_digest(), ref.path.read_bytes(), ref, section,
+                                       anchor, str(issue_folder), typography))).hexdigest()
+    record = cache / "articles" / f"{key}.pickle"
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, ValueError,
+                             AttributeError, TypeError):
+        images, article = pickle.loads(record.read_bytes())
+        if images == _identities(article.images):
+            return article
+    article = load_article(ref, section, anchor, issue_folder, typography)
+    write_atomically(record, pickle.dumps((_identities(article.images), article)))
+    return article
+
+
+def _identities(paths: tuple[Path, ...]) -> list[tuple[str, int, int]]:
+    identities = []
+    for path in paths:
+        stat = path.stat()
+        identities.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return identities
+
+
+@functools.cache
+def _program_digest() -> str:
+    digest = hashlib.sha256()
+    add_files(digest, (Path(__file__).parent,))
+    return digest.hexdigest()
 
 
 def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: Path,

@@ -158,7 +158,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
     layout = _collecting(problems, load_layout, project.layouts, issue)
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
-    sections = load_articles_collecting(issue, typography, problems)
+    sections = load_articles_collecting(issue, typography, problems, project.cache)
     for warning in fonts.warnings if fonts else ():
         warn(str(warning))
     problems.extend(_option_problems(options))

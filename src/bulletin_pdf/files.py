@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
@@ -170,3 +171,15 @@ def _is_same_folder(descriptor: int, path: Path) -> bool:
         return os.path.samestat(os.fstat(descriptor), os.stat(path))
     except FileNotFoundError:
         return False
+
+
+def add_files(digest: hashlib._Hash, folders: tuple[Path, ...]) -> None:
+    """Every file under `folders`, by name and content, into `digest`."""
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def _counts(path: Path) -> bool:
+    return "__pycache__" not in path.parts and path.suffix not in (".pyc", ".tmp")

@@ -32,6 +32,7 @@ from .forked import Ask, Conversations
 from .layout import HtmlDocument, Profile, render_html, render_unit_stylesheet
 from .preflight import PROFILE_LABELS
 from .stamps import environment_digest, unit_digest
+from .subsets import configured_faces
 from .units import UnitPlan, UnitView, body_view, cover_view, plan_units, with_stubs
 
 if TYPE_CHECKING:
@@ -133,18 +134,18 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     store.folder.mkdir(parents=True, exist_ok=True)
     # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
     # without it are not reused with it.
-    environment = environment_digest(prepared.layout.folder, prepared.project.fonts,
-                                     prepared.fonts, profile) + ("|strict" if strict else "")
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
-    body = [_unit(prepared, profile, environment, plan, body_view(plan)) for plan in plans[:-1]]
-    cover = _unit(prepared, profile, environment, plans[-1], cover_view())
+    body, cover = _units(prepared, profile, plans, strict)
     index_name = f"{prepared.issue.slug}-{profile.name}"
     session = _Session(prepared, profile, store, body, cover, store.last_counts(index_name),
-                       partial(_render, store, profile, prepared.project.cache, strict))
+                       partial(_render, store, profile, prepared.project.cache, strict,
+                               configured_faces(_font_files(prepared))))
+    session.borrow(_made_up_elsewhere(prepared, profile, plans, strict, store, session))
     session.run(say)
     say(f"合并 {len(body) + 1} 个排版单元…")
     units = [*body, cover]
-    pages = merge_units(session.unit_pdf(cover), [session.unit_pdf(unit) for unit in body], target)
+    pages = merge_units(session.unit_pdf(cover), [session.unit_pdf(unit) for unit in body], target,
+                        _font_files(prepared))
     store.save_index(index_name, {unit.plan.key: session.counts[unit.plan.key] for unit in body},
                      [digest for unit in units
                       for digest in (unit.content, session.placed_key(unit))])
@@ -160,6 +161,40 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
               for folio in outputs[unit.plan.key].holes),
         outputs[cover.plan.key].toc_pages)
     return RenderResult(pages, warnings, report)
+
+
+def _font_files(prepared: Prepared) -> list[tuple[Path, int]]:
+    return [(file.path, file.index) for file in prepared.fonts.files]
+
+
+def _units(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
+           ) -> tuple[list[_Unit], _Unit]:
+    """The body's units and the cover, rendered to HTML for `profile`."""
+    # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
+    # without it are not reused with it.
+    environment = environment_digest(prepared.layout.folder, prepared.project.fonts,
+                                     prepared.fonts, profile) + ("|strict" if strict else "")
+    units = [_unit(prepared, profile, environment, plan,
+                   cover_view() if plan.cover else body_view(plan)) for plan in plans]
+    return units[:-1], units[-1]
+
+
+def _made_up_elsewhere(prepared: Prepared, profile: Profile, plans: list[UnitPlan],
+                       strict: bool, store: UnitStore, session: _Session
+                       ) -> dict[str, tuple[str, int, dict[str, int]]]:
+    """The make-up another output left of the units this one has not made up: the
+    outputs differ in colours, bleed and images, not in line breaks."""
+    wanted = {plan.key for plan in plans if plan.key not in session.counts}
+    found: dict[str, tuple[str, int, dict[str, int]]] = {}
+    for name, other in prepared.layout.profiles.items():
+        if name == profile.name or not wanted - set(found):
+            continue
+        body, cover = _units(prepared, other, plans, strict)
+        for unit in (*body, cover):
+            key = unit.plan.key
+            if key in wanted and key not in found and (made_up := store.made_up(unit.content)):
+                found[key] = made_up
+    return found
 
 
 def _unit(prepared: Prepared, profile: Profile, environment: str, plan: UnitPlan,
@@ -205,9 +240,17 @@ class _Session:
         self.outputs: dict[str, UnitOutput] = {}
         self.started: set[str] = set()
         self.waiting: set[str] = set()
+        self.borrowed: dict[str, str] = {}
         for unit in (*body, cover):
             if (made_up := store.made_up(unit.content)) is not None:
                 self._know(unit.plan.key, made_up[1], made_up[2])
+
+    def borrow(self, made_up: dict[str, tuple[str, int, dict[str, int]]]) -> None:
+        """Start from another output's make-up where this one has none: its pages and
+        anchors are this output's too."""
+        self.borrowed = {key: html for key, (html, _, _) in made_up.items()}
+        for key, (_, pages, anchors) in made_up.items():
+            self._know(key, pages, anchors)
 
     def run(self, say: Callable[[str], None]) -> None:
         workers = os.cpu_count() or 1
@@ -252,7 +295,8 @@ class _Session:
             self.started.add(key)
             new.append(unit)
             pool.submit(key, _label(self.profile, unit),
-                        partial(self.render, unit, placement or self._guess(unit)))
+                        partial(self.render, unit, placement or self._guess(unit),
+                                self.borrowed.get(key)))
         if new:
             say(f"排版中：{len(new)} 个单元（共 {len(self.body) + 1} 个，"
                 f"{min(len(new), os.cpu_count() or 1)} 个进程同时排）…")
@@ -318,11 +362,14 @@ def _label(profile: Profile, unit: _Unit) -> str:
     return f"{PROFILE_LABELS[profile.name]}（{unit.plan.label}）"
 
 
-def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit: _Unit,
-            guess: str, ask: Ask) -> UnitOutput:
+def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
+            faces: frozenset[str], unit: _Unit, guess: str, borrowed: str | None,
+            ask: Ask) -> UnitOutput:
     """Lay out one unit at the `guess`ed placement, `ask` for the real one (told its pages
-    and anchors), and write it into the store (in a child process, or in this one)."""
+    and anchors), and write it into the store (in a child process, or in this one).
+    `borrowed`: the unit as another output's make-up left it."""
     from .pdf import write_pdf
+    from .subsets import placeholders
 
     made_up = store.made_up(unit.content)
     document = replace(unit.document, html=made_up[0]) if made_up else unit.document
@@ -337,8 +384,10 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool, unit:
 
     staged = store.folder / f"{unit.content}.{os.getpid()}.tmp"
     try:
-        result = write_pdf(document, staged, profile, cache, strict=strict, placement=guess,
-                           place=place)
+        with placeholders(faces):  # fonts are subset once, for the merged issue (subsets.py)
+            result = write_pdf(document, staged, profile, cache, strict=strict,
+                               placement=guess, place=place,
+                               made_up_body=None if made_up else borrowed)
         os.replace(staged, store.pdf(placed[0]))
     finally:
         staged.unlink(missing_ok=True)

@@ -24,6 +24,10 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem
 
+from .subsets import embed_once
+
+RESOURCE_DEPTH = 4  # fonts in a font dictionary in a resource dictionary: nested this deep
+
 
 @dataclass(frozen=True)
 class UnitPdf:
@@ -32,8 +36,10 @@ class UnitPdf:
     bookmark_levels: tuple[int, ...]  # of its outline items, in document order
 
 
-def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path) -> int:
-    """Write `base`'s kept pages then each unit's to `target`; the page count."""
+def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path,
+                font_files: Sequence[tuple[Path, int]]) -> int:
+    """Write `base`'s kept pages then each unit's to `target`; the page count.
+    `font_files`: the faces the units' font placeholders may name (subsets.py)."""
     with pikepdf.open(base.path) as merged:
         sources = [pikepdf.open(unit.path) for unit in units]
         try:
@@ -43,13 +49,21 @@ def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path) -> int:
             _merge_outline(merged, parts)
             if "/StructTreeRoot" in merged.Root:
                 _merge_tags(merged, parts, pages)
+            embed_once(merged, font_files)
             _share_identical_streams(merged)
+            _share_identical_resources(merged)
             # A unit's file identifier depends on where WeasyPrint wrote it: the merged
             # file's comes from its content alone (deterministic_id), both halves.
             if "/ID" in merged.trailer:
                 del merged.trailer.ID
-            merged.save(target, deterministic_id=True, compress_streams=True,
-                        object_stream_mode=_object_streams(merged))
+            # The streams made here (the fonts subset for the issue) are compressed
+            # harder: QPDF's object streams come out larger than WeasyPrint's single one.
+            pikepdf.settings.set_flate_compression_level(9)
+            try:
+                merged.save(target, deterministic_id=True, compress_streams=True,
+                            object_stream_mode=_object_streams(merged))
+            finally:
+                pikepdf.settings.set_flate_compression_level(-1)
         finally:
             for source in sources:
                 source.close()
@@ -174,6 +188,14 @@ def _merge_tags(merged: pikepdf.Pdf, parts, pages) -> None:
                 annotation_key += 1
     for key, parent in annotations:
         nums.extend([key, parent])
+    # Elements WeasyPrint leaves out of the tree (a page's margin boxes) still name the
+    # unit's Document element as their parent: the issue's, as in one document.
+    units = {_foreign(merged, source.Root.StructTreeRoot.K[0]).objgen
+             for source, _ in parts if source is not merged}
+    for obj in merged.objects:
+        if isinstance(obj, Dictionary) and obj.get("/Type") == Name.StructElem \
+                and "/P" in obj and obj.P.objgen in units:
+            obj.P = document
     document.K = elements
     root.ParentTree = merged.make_indirect(Dictionary(Nums=nums))
     root.ParentTreeNextKey = annotation_key
@@ -221,6 +243,43 @@ def _share_identical_streams(pdf: pikepdf.Pdf) -> None:
         for obj in list(pdf.objects):
             _replace_references(obj, replace)
         _replace_references(pdf.trailer, replace)
+
+
+def _share_identical_resources(pdf: pikepdf.Pdf) -> None:
+    """Resource dictionaries each unit made alike (its colour spaces, graphics states,
+    fonts) kept once: innermost first, so that their owners become alike too."""
+    for _ in range(RESOURCE_DEPTH):
+        first: dict[bytes, pikepdf.Object] = {}
+        replace: dict[tuple[int, int], pikepdf.Object] = {}
+        for obj in _resource_objects(pdf):
+            key = obj.unparse(resolved=True)
+            if key in first:
+                replace[obj.objgen] = first[key]
+            else:
+                first[key] = obj
+        if not replace:
+            return
+        for page in pdf.pages:
+            _replace_references(page.obj, replace)
+        for obj in _resource_objects(pdf):
+            _replace_references(obj, replace)
+
+
+def _resource_objects(pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    """The indirect dictionaries and arrays under the pages' /Resources (not streams)."""
+    found: dict[tuple[int, int], pikepdf.Object] = {}
+    stack = [page.obj.get("/Resources") for page in pdf.pages]
+    while stack:
+        obj = stack.pop()
+        if not isinstance(obj, Dictionary | Array) or isinstance(obj, pikepdf.Stream):
+            continue
+        if obj.is_indirect:
+            if obj.objgen in found:
+                continue
+            found[obj.objgen] = obj
+        stack.extend(value for value in (obj.values() if isinstance(obj, Dictionary) else obj)
+                     if isinstance(value, Dictionary | Array))
+    return list(found.values())
 
 
 def _stream_dictionary(stream: pikepdf.Stream) -> dict:

@@ -100,17 +100,22 @@ def harfbuzz_subset_available() -> bool:
 def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cache: Path,
               progress: Callable[[str], None] = lambda message: None,
               strict: bool = False, placement: str | None = None,
-              place: Callable[[int, dict[str, int]], str] | None = None) -> RenderResult:
+              place: Callable[[int, dict[str, int]], str] | None = None,
+              made_up_body: str | None = None) -> RenderResult:
     """Lay out `document` for `profile` and write the PDF to `target` (None: lay it out only).
 
     A layout unit (units.py) comes with its `placement` in the issue, a stylesheet; `place`,
     told its page count and anchors' pages once it is laid out, gives the placement it
     really has: when that differs, it is laid out again there (once: make-up is done).
+    `made_up_body`: the same unit as another output's make-up left it (outputs differ in
+    colours, bleed and images, not in line breaks), so make-up has nothing left to do.
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
     fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
     html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
+    if made_up_body is not None:  # another output's make-up: its body, this output's head
+        _replace_body(html.etree_element, made_up_body)
     threshold = logging.WARNING if strict else logging.ERROR
     # check_stylesheets has shown WeasyPrint's remarks on the layout's stylesheets already.
     shown = _stylesheets(document.layout_folder).by_message()
@@ -148,6 +153,16 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
                                                            method="html")
     return RenderResult(len(rendered.pages), warnings, makeup, levels, made_up,
                         _anchor_pages(rendered))
+
+
+def _replace_body(root, made_up: str) -> None:
+    """Put the body of the `made_up` document in place of the body under `root`."""
+    body = root.find("body")
+    borrowed = weasyprint.HTML(string=made_up).etree_element.find("body")
+    body[:] = list(borrowed)
+    body.attrib.clear()
+    body.attrib.update(borrowed.attrib)
+    body.text = borrowed.text
 
 
 def _anchor_pages(document) -> dict[str, int]:

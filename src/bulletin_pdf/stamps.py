@@ -17,7 +17,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from . import __version__
-from .files import write_atomically
+from .files import add_files, write_atomically
 from .fonts import FontSet
 from .layout import Profile
 
@@ -27,7 +27,7 @@ PACKAGE = Path(__file__).parent
 def build_digest(issue_folder: Path, layout_folder: Path, fonts_folder: Path, fonts: FontSet,
                  profile: Profile) -> str:
     digest = hashlib.sha256(environment_digest(layout_folder, fonts_folder, fonts, profile).encode())
-    _add_files(digest, (issue_folder,))
+    add_files(digest, (issue_folder,))
     return digest.hexdigest()
 
 
@@ -36,7 +36,7 @@ def environment_digest(layout_folder: Path, fonts_folder: Path, fonts: FontSet,
     """Everything but the issue a layout depends on: program, layout, fonts, profile."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{version('weasyprint')}".encode())
-    _add_files(digest, (PACKAGE, layout_folder, fonts_folder))
+    add_files(digest, (PACKAGE, layout_folder, fonts_folder))
     for file in fonts.files:  # system fonts: large, so their identity rather than content
         stat = file.path.stat()
         digest.update(f"{file.path}|{file.index}|{stat.st_size}|{stat.st_mtime_ns}".encode())
@@ -54,18 +54,6 @@ def unit_digest(environment: str, html: str, files: list[Path]) -> str:
         digest.update(str(path).encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
     return digest.hexdigest()
-
-
-def _add_files(digest: hashlib._Hash, folders: tuple[Path, ...]) -> None:
-    """Every file under `folders`, by name and content, into `digest`."""
-    for folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file() and _counts(p)):
-            digest.update(str(path.relative_to(folder)).encode())
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-
-
-def _counts(path: Path) -> bool:
-    return "__pycache__" not in path.parts and path.suffix not in (".pyc", ".tmp")
 
 
 def _stamp_file(cache: Path, output: Path) -> Path:
@@ -111,7 +99,7 @@ def quick_digest(issue_folder: Path, project_root: Path, options: dict) -> str:
     fonts/), and the options: unchanged, so is every output."""
     digest = hashlib.sha256()
     digest.update(f"{__version__}|{version('weasyprint')}|{json.dumps(options, sort_keys=True)}".encode())
-    _add_files(digest, (PACKAGE, issue_folder, project_root / "layouts", project_root / "fonts"))
+    add_files(digest, (PACKAGE, issue_folder, project_root / "layouts", project_root / "fonts"))
     return digest.hexdigest()
 
 
