@@ -13,8 +13,10 @@ parsed text is normalised (`sourcetext`, `markdown_text`), and the build,
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
+import json
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -270,8 +272,9 @@ def _load_article_cached(ref: ArticleRef, section: Section, anchor: str, issue_f
     settings, the program, and the images it shows (by size and time)."""
     if cache is None:
         return load_article(ref, section, anchor, issue_folder, typography)
-    key = hashlib.sha256(pickle.dumps((_program_digest(), ref.path.read_bytes(), ref, section,
-                                       anchor, str(issue_folder), typography))).hexdigest()
+    digest = hashlib.sha256(_program_digest().encode() + ref.path.read_bytes())
+    digest.update(_stable([ref, section, anchor, str(issue_folder), typography]).encode())
+    key = digest.hexdigest()
     record = cache / "articles" / f"{key}.pickle"
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, ValueError,
                              AttributeError, TypeError):
@@ -281,6 +284,23 @@ def _load_article_cached(ref: ArticleRef, section: Section, anchor: str, issue_f
     article = load_article(ref, section, anchor, issue_folder, typography)
     write_atomically(record, pickle.dumps((_identities(article.images), article)))
     return article
+
+
+def _stable(value: Any) -> str:
+    """`value` as text that is the same in every process (sets sorted: a pickle of a set
+    of strings follows the process's hash seed)."""
+    def plain(item: Any) -> Any:
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return {field.name: plain(getattr(item, field.name))
+                    for field in dataclasses.fields(item)}
+        if isinstance(item, set | frozenset):
+            return sorted(plain(member) for member in item)
+        if isinstance(item, list | tuple):
+            return [plain(member) for member in item]
+        if isinstance(item, dict):
+            return {str(key): plain(member) for key, member in item.items()}
+        return item if isinstance(item, int | float | str | bool | None) else repr(item)
+    return json.dumps(plain(value), sort_keys=True, ensure_ascii=False)
 
 
 def _identities(paths: tuple[Path, ...]) -> list[tuple[str, int, int]]:

@@ -231,12 +231,14 @@ def _merged(pdf: pikepdf.Pdf, group: _Group, descriptor: Dictionary,
 
 
 def _width_array(widths: dict[int, float]) -> Array:
-    array = Array()
+    """/W as WeasyPrint writes it: `first [w w …]` for each run of consecutive glyphs
+    (built as lists first: a pikepdf Array grows slowly item by item)."""
+    runs: list[tuple[int, list]] = []
     for glyph in sorted(widths):
         if glyph - 1 not in widths:
-            array.extend([glyph, Array()])
-        array[-1].append(_number(widths[glyph]))
-    return array
+            runs.append((glyph, []))
+        runs[-1][1].append(_number(widths[glyph]))
+    return Array([item for first, run in runs for item in (first, Array(run))])
 
 
 def _number(value: float) -> int | float:
