@@ -158,7 +158,9 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
     layout = _collecting(problems, load_layout, project.layouts, issue)
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
-    sections = load_articles_collecting(issue, typography, problems, project.cache)
+    # --force: nothing read from earlier builds, articles included.
+    sections = load_articles_collecting(issue, typography, problems,
+                                        None if options.force else project.cache)
     for warning in fonts.warnings if fonts else ():
         warn(str(warning))
     problems.extend(_option_problems(options))
@@ -254,6 +256,7 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
               options: BuildOptions, say: Callable[[str], None],
               warn: Callable[[str], None]) -> dict[str, Made]:
     """Lay out every profile into staging; rename them all into place if all passed."""
+    started_at = time.time()
     targets = {profile.name: _targets(prepared.outputs[profile.name], options)
                for profile in profiles}
     with ExitStack() as stack:
@@ -266,7 +269,7 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
         jobs = [(PROFILE_LABELS[profile.name],
                  partial(_make, prepared, profile, documents.get(profile.name),
                          [staged(target) for target in targets[profile.name]], options,
-                         _labelled(say, profile.name)))
+                         _labelled(say, profile.name), started_at))
                 for profile in profiles]
         # By units, each output is laid out on every core: one after the other.
         outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork() and options.whole_document)
@@ -289,8 +292,9 @@ def _labelled(say: Callable[[str], None], profile: str) -> Callable[[str], None]
 
 
 def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, staged: list[Path],
-          options: BuildOptions, say: Callable[[str], None]) -> Made:
-    """Render, finish and preflight one profile into its staged file(s)."""
+          options: BuildOptions, say: Callable[[str], None], started_at: float) -> Made:
+    """Render, finish and preflight one profile into its staged file(s); `started_at`:
+    when the build began (with --force, nothing cached before it is used)."""
     started = time.perf_counter()
     issue = prepared.issue
     pdf_path = staged[0]
@@ -303,7 +307,8 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, s
             result = write_pdf(document, pdf_path, profile, prepared.project.cache, say,
                                options.strict)
         else:
-            result = write_by_units(prepared, profile, pdf_path, say, options.strict)
+            result = write_by_units(prepared, profile, pdf_path, say, options.strict,
+                                    since=started_at if options.force else None)
         warnings = [f"排版：{warning}" for warning in result.warnings]
         warnings += makeup_warnings(result.makeup)
         notes = []
@@ -320,7 +325,7 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, s
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
                            min_image_dpi=profile.minimum_dpi,
-                           page_cache=prepared.project.cache / "preflight")
+                           page_cache=None if options.force else prepared.project.cache / "preflight")
         warnings += [f"预检：{str(finding).removeprefix('警告 ')}" for finding in report.warnings]
         if report.errors:
             raise BulletinError([Problem(f"预检未通过：{finding}", prepared.outputs[profile.name])

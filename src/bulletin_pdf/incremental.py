@@ -66,17 +66,26 @@ class _Unit:
 
 
 class UnitStore:
-    """The unit cache: `.cache/units/`, files named by digest."""
+    """The unit cache: `.cache/units/`, files named by digest. With `since` (a time), only
+    what was written since counts: `--force` lays out everything again, and print still
+    takes the make-up screen left in the same build."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, since: float | None = None):
         self.folder = folder
+        self.since = since
+
+    def _current(self, record: Path) -> bool:
+        try:
+            return self.since is None or record.stat().st_mtime >= self.since
+        except OSError:
+            return False
 
     def pdf(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
     def output(self, key: str) -> UnitOutput | None:
         record = self.folder / f"{key}.json"
-        if not (record.is_file() and self.pdf(key).is_file()):
+        if not (self._current(record) and self.pdf(key).is_file()):
             return None
         values = json.loads(record.read_text(encoding="utf-8"))
         return UnitOutput(**{name: tuple(value) if isinstance(value, list) else value
@@ -88,7 +97,7 @@ class UnitStore:
     def made_up(self, content: str) -> tuple[str, int, dict[str, int]] | None:
         """The unit's HTML after make-up, its page count, and its anchors' pages."""
         record = self.folder / f"{content}.made-up.json"
-        if not record.is_file():
+        if not self._current(record):
             return None
         values = json.loads(record.read_text(encoding="utf-8"))
         return values["html"], values["pages"], values["anchors"]
@@ -124,13 +133,15 @@ class UnitStore:
 
 
 def write_by_units(prepared: Prepared, profile: Profile, target: Path,
-                   say: Callable[[str], None], strict: bool) -> RenderResult:
-    """Lay the issue out unit by unit (cached, in parallel) and merge them into `target`."""
+                   say: Callable[[str], None], strict: bool, since: float | None = None
+                   ) -> RenderResult:
+    """Lay the issue out unit by unit (cached, in parallel) and merge them into `target`;
+    `since` (a time: `--force`), nothing laid out before it is used."""
     from .makeup import MakeupReport  # WeasyPrint: only where something is laid out
     from .merge import merge_units
     from .pdf import RenderResult
 
-    store = UnitStore(prepared.project.cache / CACHE_FOLDER)
+    store = UnitStore(prepared.project.cache / CACHE_FOLDER, since)
     store.folder.mkdir(parents=True, exist_ok=True)
     # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
     # without it are not reused with it.
