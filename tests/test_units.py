@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import SAMPLE_ISSUE, Project
+from conftest import MINIMAL_ARTICLES, SAMPLE_ISSUE, Project, make_project
 from PIL import Image, ImageChops
 
 from bulletin_pdf.cli import main
@@ -114,10 +114,34 @@ def unit_files(project: Project) -> set[Path]:
     return set((project.root / ".cache" / "units").glob("*.pdf"))
 
 
+SHORT_NEWS = 5  # articles added to 简讯: with them the issue has enough units to lay out apart
+
+
+@pytest.fixture
+def project(project: Project) -> Project:
+    """The small test issue with five more articles in 简讯: nine units (two articles and
+    five more, the flowing 感悟, the cover)."""
+    manifest = project.issue / "issue.yaml"
+    listed = "".join(f"      - articles/news-{number}.md\n" for number in range(SHORT_NEWS))
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "      - articles/b.md\n", "      - articles/b.md\n" + listed), encoding="utf-8")
+    for number in range(SHORT_NEWS):
+        project.write(f"articles/news-{number}.md",
+                      f"---\ntitle: 第{number + 1}条短讯\n---\n\n短讯{number + 1}的正文。\n")
+    return project
+
+
+def test_a_small_issue_is_laid_out_whole(tmp_path):
+    small = make_project(tmp_path)
+    assert small.build() == 0
+    assert not unit_files(small), "four units: not worth laying out apart"
+    assert "第二篇的正文" in "".join(page_texts(small.pdf))
+
+
 def test_an_edit_lays_out_again_only_its_unit(project):
     assert project.build() == 0
     before = unit_files(project)
-    assert len(before) == 4  # 简讯's two articles, the flowing 感悟, the cover
+    assert len(before) == 2 + SHORT_NEWS + 2  # 简讯's articles, the flowing 感悟, the cover
     project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n改过的正文。\n")
     assert project.build() == 0
     added = unit_files(project) - before
@@ -156,9 +180,16 @@ def test_a_link_to_another_unit_leads_there(project, tmp_path):
 
 
 def test_builds_by_units_are_deterministic(project):
+    """A cold build (--force reads no cache) writes the same bytes as the cached one."""
     assert project.build() == 0
     first = project.pdf.read_bytes()
-    for path in (project.root / ".cache" / "units").iterdir():
-        path.unlink()
+    units = {path: path.stat().st_mtime_ns for path in unit_files(project)}
     assert project.build("--force") == 0
-    assert project.pdf.read_bytes() == first, "a cold build equals the cached one"
+    assert all(path.stat().st_mtime_ns > written for path, written in units.items()), \
+        "--force lays every unit out again"
+    assert project.pdf.read_bytes() == first
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n改过的正文。\n")
+    assert project.build() == 0
+    project.write("articles/b.md", MINIMAL_ARTICLES["b.md"])
+    assert project.build() == 0
+    assert project.pdf.read_bytes() == first, "back to the first text: the first PDF"

@@ -17,6 +17,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+import os
 import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -280,6 +281,7 @@ def _load_article_cached(ref: ArticleRef, section: Section, anchor: str, issue_f
                              AttributeError, TypeError):
         images, article = pickle.loads(record.read_bytes())
         if images == _identities(article.images):
+            os.utime(record)  # used: kept by the cache's pruning (build.py)
             return article
     article = load_article(ref, section, anchor, issue_folder, typography)
     write_atomically(record, pickle.dumps((_identities(article.images), article)))

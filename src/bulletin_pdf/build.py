@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .articles import SectionArticles, load_articles_collecting
 from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems
-from .files import StagingFolder, system_refusals_as_problems, writable
+from .files import StagingFolder, remove_unused, system_refusals_as_problems, writable
 from .fonts import FONTS_FILE, FontSet, load_fonts
 from .forked import can_fork, run_jobs
 from .icc import output_profile_problem
@@ -46,11 +46,15 @@ from .preflight import PROFILE_LABELS, preflight
 from .resolution import CoarsePhotos, check_photo_files, check_photo_resolution
 from .stamps import build_digest, quick_digest, quick_outputs, record, record_quick, up_to_date
 from .typography import Typography
+from .units import worth_units
 
 if TYPE_CHECKING:
     from .makeup import MakeupReport
 
 T = TypeVar("T")
+# Caches whose entries are touched when used; an entry unused this long goes.
+CACHES_PRUNED_BY_USE = ("articles", "preflight")
+UNUSED_CACHE_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class BuildOptions:
     strict: bool = False  # WeasyPrint's warnings are errors
     force: bool = False  # rebuild even when nothing changed
     whole_document: bool = False  # lay the issue out in one piece, not by units (to compare)
+    fresh: bool = False  # read nothing earlier builds cached (units, articles, checked pages)
 
 
 @dataclass(frozen=True)
@@ -158,9 +163,8 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
     layout = _collecting(problems, load_layout, project.layouts, issue)
     fonts = _collecting(problems, load_fonts, project.fonts)
     typography = Typography.merged(layout.typography if layout else None, issue.typography)
-    # --force: nothing read from earlier builds, articles included.
     sections = load_articles_collecting(issue, typography, problems,
-                                        None if options.force else project.cache)
+                                        None if options.fresh else project.cache)
     for warning in fonts.warnings if fonts else ():
         warn(str(warning))
     problems.extend(_option_problems(options))
@@ -227,11 +231,13 @@ def build(options: BuildOptions, say: Callable[[str], None],
                      "（sudo apt-get install libharfbuzz-subset0）")
             _warm_photos(prepared, stale, say)
             # By units, each unit renders its own HTML: the whole issue's only when asked for.
-            documents = _render_html(prepared, stale) if (
-                options.whole_document or options.keep_html) else {}
+            whole = whole_document(prepared, options)
+            documents = _render_html(prepared, stale) if whole or options.keep_html else {}
             made |= _make_all(prepared, stale, documents, options, say, warn)
             for profile in stale:
                 record(cache, prepared.outputs[profile.name], digests[profile.name])
+            for folder in CACHES_PRUNED_BY_USE:
+                remove_unused(cache / folder, UNUSED_CACHE_SECONDS)
         record_quick(cache, options.issue, wanted, quick, _system_files(prepared),
                      [(profile.name, prepared.outputs[profile.name]) for profile in prepared.profiles])
     return [made[profile.name] for profile in prepared.profiles]
@@ -240,7 +246,7 @@ def build(options: BuildOptions, say: Callable[[str], None],
 def _options_key(options: BuildOptions) -> dict:
     """The options as the shortcut's stamp records them (an ICC file given by content)."""
     key = {name: str(value) if isinstance(value, Path) else value
-           for name, value in vars(options).items() if name not in ("issue", "force")}
+           for name, value in vars(options).items() if name not in ("issue", "force", "fresh")}
     if options.icc_profile is not None and options.icc_profile.is_file():
         key["icc_content"] = hashlib.sha256(options.icc_profile.read_bytes()).hexdigest()
     return key
@@ -272,7 +278,8 @@ def _make_all(prepared: Prepared, profiles: list[Profile], documents: dict[str, 
                          _labelled(say, profile.name), started_at))
                 for profile in profiles]
         # By units, each output is laid out on every core: one after the other.
-        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork() and options.whole_document)
+        outcomes = run_jobs(jobs, fork=len(jobs) > 1 and can_fork()
+                            and whole_document(prepared, options))
         for warning in dict.fromkeys(warning for outcome in outcomes if outcome.value
                                      for warning in outcome.value.warnings):
             warn(warning)
@@ -294,21 +301,21 @@ def _labelled(say: Callable[[str], None], profile: str) -> Callable[[str], None]
 def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, staged: list[Path],
           options: BuildOptions, say: Callable[[str], None], started_at: float) -> Made:
     """Render, finish and preflight one profile into its staged file(s); `started_at`:
-    when the build began (with --force, nothing cached before it is used)."""
+    when the build began (`fresh`: nothing cached before it is used)."""
     started = time.perf_counter()
     issue = prepared.issue
     pdf_path = staged[0]
     with system_refusals_as_problems():
         if options.keep_html and document is not None:
             staged[1].write_text(document.html, encoding="utf-8")
-        if options.whole_document and document is not None:
+        if whole_document(prepared, options) and document is not None:
             from .pdf import write_pdf
 
             result = write_pdf(document, pdf_path, profile, prepared.project.cache, say,
                                options.strict)
         else:
             result = write_by_units(prepared, profile, pdf_path, say, options.strict,
-                                    since=started_at if options.force else None)
+                                    since=started_at if options.fresh else None)
         warnings = [f"排版：{warning}" for warning in result.warnings]
         warnings += makeup_warnings(result.makeup)
         notes = []
@@ -325,7 +332,7 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, s
                            binding=issue.binding if profile.is_print else None,
                            bleed_mm=profile.bleed_mm if profile.is_print else None,
                            min_image_dpi=profile.minimum_dpi,
-                           page_cache=None if options.force else prepared.project.cache / "preflight")
+                           page_cache=None if options.fresh else prepared.project.cache / "preflight")
         warnings += [f"预检：{str(finding).removeprefix('警告 ')}" for finding in report.warnings]
         if report.errors:
             raise BulletinError([Problem(f"预检未通过：{finding}", prepared.outputs[profile.name])
@@ -334,6 +341,13 @@ def _make(prepared: Prepared, profile: Profile, document: HtmlDocument | None, s
     return Made(profile.name, prepared.outputs[profile.name], pages=report.pages, pdfx=report.pdfx,
                 notes=tuple(notes), seconds=time.perf_counter() - started,
                 warnings=tuple(warnings))
+
+
+def whole_document(prepared: Prepared, options: BuildOptions) -> bool:
+    """Lay the issue out in one piece: when asked to, or when it has too few units for
+    laying them out apart (units.py) to pay for the fixed cost of each."""
+    return options.whole_document or not worth_units(prepared.sections,
+                                                     prepared.issue.colophon is not None)
 
 
 def makeup_warnings(report: MakeupReport) -> list[str]:

@@ -46,7 +46,8 @@ EXIT_BROKEN_PIPE = 128 + 13  # as for any program whose reader stopped reading (
 def command_build(args: argparse.Namespace) -> int:
     say = _progress(args.quiet or args.json)
     options = BuildOptions(args.issues[0], args.output, args.profile, args.pdfx, args.icc_profile,
-                           args.keep_html, args.strict, args.force, args.whole_document)
+                           args.keep_html, args.strict, args.force, args.whole_document,
+                           fresh=args.force)
     if args.json or is_several(args.issues):
         return _build_several(args, options, say)
     try:
@@ -324,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="印刷厂提供的 CMYK 输出特性文件")
     build.add_argument("--keep-html", action="store_true", help="同时写出排版用的 HTML，便于调试版式")
     build.add_argument("--strict", action="store_true", help="把排版警告（如被忽略的 CSS）也当作错误")
-    build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版")
+    build.add_argument("--force", action="store_true", help="即使输入未改动也重新排版，且不用缓存的排版结果")
     build.add_argument("--whole-document", action="store_true",
                        help="整期一次排版，不分单元、不用单元缓存（较慢，用于对照检查）")
     build.add_argument("-q", "--quiet", action="store_true", help="不显示进度")

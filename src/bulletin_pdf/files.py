@@ -16,6 +16,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -183,3 +184,13 @@ def add_files(digest: hashlib._Hash, folders: tuple[Path, ...]) -> None:
 
 def _counts(path: Path) -> bool:
     return "__pycache__" not in path.parts and path.suffix not in (".pyc", ".tmp")
+
+
+def remove_unused(folder: Path, max_age: float) -> None:
+    """Remove the files of a cache folder not used (touched) for `max_age` seconds."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > max_age:
+                    path.unlink()

@@ -76,9 +76,10 @@ class UnitStore:
 
     def _current(self, record: Path) -> bool:
         try:
-            return self.since is None or record.stat().st_mtime >= self.since
+            written = record.stat().st_mtime
         except OSError:
             return False
+        return self.since is None or written >= self.since
 
     def pdf(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import json
 import math
+import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -220,11 +221,14 @@ def _page_key(page: pikepdf.Page, printing: bool, min_dpi: int) -> str:
 
 
 def _cached_findings(folder: Path, key: str) -> list[Finding] | None:
+    record = folder / f"{key}.json"
     try:
-        return [Finding(**values) for values in
-                json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))]
+        findings = [Finding(**values) for values in
+                    json.loads(record.read_text(encoding="utf-8"))]
+        os.utime(record)  # used: kept by the cache's pruning (build.py)
     except (OSError, ValueError, TypeError):
         return None
+    return findings
 
 
 # Fonts --------------------------------------------------------------------
