@@ -20,11 +20,10 @@ from bulletin_pdf.cli import main
 
 
 def page_texts(pdf: Path) -> list[str]:
-    with pikepdf.open(pdf) as document:
-        count = len(document.pages)
-    return [subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout
-            for page in range(1, count + 1)]
+    """Each page's text as poppler lays it out (pages end in a form feed)."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return text.split("\f")[:-1]
 
 
 def _page_index(document: pikepdf.Pdf, page: pikepdf.Object) -> int:

@@ -117,41 +117,6 @@ def run_jobs(jobs: list[tuple[str, Callable[[], Any]]], fork: bool) -> list[Outc
             os.close(reader)
 
 
-def run_pool(jobs: list[tuple[str, Callable[[], Any]]], workers: int) -> list[Outcome]:
-    """Run every `(label, job)` in forked children, at most `workers` at once; the
-    outcomes in the jobs' order. Errors as `run_jobs`."""
-    if workers < 2 or len(jobs) < 2:
-        return [_outcome(job) for _, job in jobs]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    waiting = list(enumerate(jobs))
-    running: dict[int, tuple[int, int, str, list[bytes]]] = {}  # reader → pid, job, label, data
-    outcomes: dict[int, Outcome] = {}
-    try:
-        while waiting or running:
-            while waiting and len(running) < workers:
-                number, (label, job) = waiting.pop(0)
-                pid, reader = _fork(job)
-                running[reader] = (pid, number, label, [])
-            ready, _, _ = select.select(list(running), [], [])
-            for reader in ready:
-                pid, number, label, chunks = running[reader]
-                if chunk := os.read(reader, 1 << 16):
-                    chunks.append(chunk)
-                    continue
-                status = os.waitpid(pid, 0)[1]
-                del running[reader]
-                os.close(reader)
-                outcomes[number] = _outcome_of(label, status, b"".join(chunks))
-        return [outcomes[number] for number in range(len(jobs))]
-    finally:
-        for reader, (pid, *_) in running.items():
-            with contextlib.suppress(ProcessLookupError, ChildProcessError):
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            os.close(reader)
-
-
 def _outcome(job: Callable[[], Any]) -> Outcome:
     try:
         return Outcome(job())
@@ -222,7 +187,6 @@ class Conversations:
         self.answer_now = answer_now
         self.queued: list[tuple[str, str, Callable[[Ask], Any]]] = []
         self.children: dict[int, _Child] = {}  # by the reader of its messages
-        self.done: list[tuple[str, Outcome]] = []
 
     def submit(self, key: str, label: str, job: Callable[[Ask], Any]) -> None:
         self.queued.append((key, label, job))
@@ -234,7 +198,7 @@ class Conversations:
 
     @property
     def busy(self) -> bool:
-        return bool(self.queued or self.children or self.done)
+        return bool(self.queued or self.children)
 
     def events(self) -> Iterator[tuple[str, str, Any]]:
         """What happened since the last call: at least one event, unless nothing runs."""

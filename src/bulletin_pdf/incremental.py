@@ -1,17 +1,20 @@
 """Stage 4 by units: each layout unit (units.py) laid out on its own, on every core,
 cached; the unit PDFs merged into the issue's (merge.py).
 
-A unit's HTML does not say where it falls: its first page number and side come
-as a separate stylesheet (the layout's `unit.css.j2`). So the cache holds, by a
-digest of the HTML, the files it shows and everything else it depends on
-(program, layout, fonts, profile):
-- the HTML as make-up left it, and its page count: laid out again anywhere in
-  one pass, and telling where the next unit starts;
+A unit's HTML does not say where it falls: its first page number and side (the
+cover: its 目录's page numbers) come as a separate stylesheet, the layout's
+`unit.css.j2`. So the cache (`.cache/units/`) holds, by a digest of the HTML, the
+files it shows and everything else it depends on (program, layout, fonts, profile):
+- the HTML as make-up left it, its page count and its anchors' pages: laid out
+  again anywhere in one pass, and telling where the next unit starts;
 - with the placement added to the digest, the unit's PDF.
 An edit lays out again only the units whose HTML changed, and the units after
-them only if the page count moved them. On a cold build the units are laid out
-at once where they are guessed to fall; the ones that fall elsewhere are laid out
-again from their made-up HTML. The cover comes last, given the 目录's numbers.
+them only if the page count moved them (from their made-up HTML, one pass). A
+unit not made up before is laid out by a child where it is guessed to fall; the
+child then asks where it does fall — known once every unit before it is known —
+and, when the guess was wrong, lays it out again there before writing. Print
+starts from the make-up screen left (the outputs differ in colours, bleed and
+images, not in line breaks).
 """
 
 from __future__ import annotations
