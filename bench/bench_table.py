@@ -5,7 +5,7 @@
 Works on a copy of the project in a temporary folder (the issue, layouts/, fonts/), so the
 repository's build/ and .cache/ are left alone. Measures, each a fresh process as an editor
 or CI runs it:
-  cold screen build           build --force --profile screen
+  cold screen build           build --force --profile screen (--force: no cache read)
   cold build, both profiles   build --force
   no-op build                 build again, nothing changed
   one-sentence edit           a sentence of one article changed, then build --profile screen
@@ -35,14 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 WATCH_TIMEOUT = 300
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """(wall seconds, peak PSS of the process tree in MB) of one bulletin-pdf command."""
+def run(command: list[str], cwd: Path, sampled: bool) -> tuple[float, float]:
+    """(wall seconds, peak PSS of the process tree in MB, when `sampled`) of one
+    bulletin-pdf command. Sampling reads every process's smaps (about 20 ms for each
+    300 MB process, several per sample with layout units), so timed runs do not sample."""
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-m", "bulletin_pdf", *command], cwd=cwd,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_environment())
     peak = 0.0
     while process.poll() is None:
-        peak = max(peak, tree_pss_mb(process.pid))
+        if sampled:
+            peak = max(peak, tree_pss_mb(process.pid))
         time.sleep(SAMPLE_SECONDS)
     if process.returncode != 0:
         sys.exit(f"bulletin-pdf {' '.join(command)} failed with exit code {process.returncode}")
@@ -127,9 +130,11 @@ def watch_latency(issue: Path, cwd: Path, runs: int) -> list[float]:
         process.wait(timeout=60)
 
 
-def median_of(runs: int, measure: Callable[[int], tuple[float, float]]) -> tuple[float, float]:
-    results = [measure(number) for number in range(runs)]
-    return statistics.median(seconds for seconds, _ in results), max(peak for _, peak in results)
+def median_of(runs: int, measure: Callable[[int, bool], tuple[float, float]]
+              ) -> tuple[float, float]:
+    """The median time of `runs` unsampled runs; the peak memory of one more, sampled."""
+    seconds = [measure(number, False)[0] for number in range(runs)]
+    return statistics.median(seconds), measure(runs, True)[1]
 
 
 def main() -> int:
@@ -142,21 +147,23 @@ def main() -> int:
         cwd = Path(folder)
         issue = project_copy(args.issue.resolve(), cwd)
         screen = ["build", "-q", str(issue), "--profile", "screen"]
-        rows.append(("cold screen build", *median_of(args.runs, lambda _: run([*screen, "--force"], cwd))))
-        rows.append(("cold build, both profiles",
-                     *median_of(args.runs, lambda _: run(["build", "-q", "--force", str(issue)], cwd))))
-        rows.append(("no-op build", *median_of(args.runs, lambda _: run(["build", "-q", str(issue)], cwd))))
+        rows.append(("cold screen build",
+                     *median_of(args.runs, lambda _, sampled: run([*screen, "--force"], cwd, sampled))))
+        rows.append(("cold build, both profiles", *median_of(args.runs, lambda _, sampled: run(
+            ["build", "-q", "--force", str(issue)], cwd, sampled))))
+        rows.append(("no-op build", *median_of(args.runs, lambda _, sampled: run(
+            ["build", "-q", str(issue)], cwd, sampled))))
 
-        def edited(number: int) -> tuple[float, float]:
+        def edited(number: int, sampled: bool) -> tuple[float, float]:
             edit_a_sentence(an_article(issue), number)
-            return run(screen, cwd)
+            return run(screen, cwd, sampled)
 
         rows.append(("one-sentence edit, CLI build", *median_of(args.runs, edited)))
         latencies = watch_latency(issue, cwd, args.runs)
         rows.append(("watch: save → new PDF", statistics.median(latencies), None))
         larger = four_times(issue)
-        rows.append(("4× the sample, screen", *median_of(args.runs, lambda _: run(
-            ["build", "-q", "--force", str(larger), "--profile", "screen"], cwd))))
+        rows.append(("4× the sample, screen", *median_of(args.runs, lambda _, sampled: run(
+            ["build", "-q", "--force", str(larger), "--profile", "screen"], cwd, sampled))))
     print(f"{args.issue.name}, medians of {args.runs} runs on {os.cpu_count()} cores")
     print("| measure | seconds | peak MB (all processes) |\n|---|---|---|")
     for name, seconds, peak in rows:
