@@ -26,6 +26,10 @@ from typing import Any
 from .errors import BulletinError, Problem
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PR_SET_NAME = 15
+# A child's name in `ps` and /proc/PID/comm (at most 15 bytes), set once its death
+# signal is armed: a process by this name cannot outlive its parent.
+CHILD_NAME = "bulletin-worker"
 
 
 class ChildDied(Exception):
@@ -69,11 +73,13 @@ def die_with_parent(parent: int) -> None:
     """In a forked child: be killed when `parent` ends, even by `kill -9`.
 
     The kernel sends the signal when the parent dies; if it died before we
-    asked, our parent is no longer `parent`, and we leave at once.
+    asked, our parent is no longer `parent`, and we leave at once. The new name
+    marks the child as armed (and tells it from its parent in `ps`).
     """
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc.prctl(PR_SET_NAME, CHILD_NAME.encode(), 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
 
