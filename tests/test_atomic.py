@@ -23,7 +23,7 @@ import pytest
 from conftest import MINIMAL_ARTICLES, MINIMAL_MANIFEST, ROOT, Project
 from PIL import Image, ImageCms
 
-from bulletin_pdf import cli
+from bulletin_pdf import lint
 from bulletin_pdf.cli import main
 from bulletin_pdf.files import STAGING_PREFIX
 from bulletin_pdf.forked import CHILD_NAME
@@ -238,7 +238,7 @@ def test_lint_fix_on_an_article_changed_after_the_check_says_run_again(project, 
                                                                       monkeypatch):
     old = fixable_articles(project)
     edited = project.issue / "articles" / "c.md"
-    read = cli.lint_file
+    read = lint.lint_file
 
     def read_then_edited(path: Path, rules):  # the editor saves while lint runs
         result = read(path, rules)
@@ -246,7 +246,7 @@ def test_lint_fix_on_an_article_changed_after_the_check_says_run_again(project, 
             edited.write_text(old[edited].decode() + "\n编辑同时在改。\n", encoding="utf-8")
         return result
 
-    monkeypatch.setattr(cli, "lint_file", read_then_edited)
+    monkeypatch.setattr(lint, "lint_file", read_then_edited)
     assert main(["lint", "--fix", str(project.issue)]) == 2
     assert ("issues/test/articles/c.md：检查后文件又被改动过，未写入任何文件：请重新运行 lint --fix"
             in capsys.readouterr().err)

@@ -60,6 +60,9 @@ def test_builds_are_deterministic(project, tmp_path):
     assert (tmp_path / "1-print.pdf").read_bytes() == (tmp_path / "2-print.pdf").read_bytes()
 
 
+STAGE_LIBRARIES = ("weasyprint", "jinja2", "fontTools", "pikepdf", "PIL", "markdown_it", "yaml")
+
+
 def test_unchanged_inputs_are_not_rebuilt(project, capsys):
     assert project.build() == 0
     first = project.pdf.stat().st_mtime_ns
@@ -67,13 +70,17 @@ def test_unchanged_inputs_are_not_rebuilt(project, capsys):
     assert project.build() == 0
     assert "未改动，跳过" in capsys.readouterr().out
     assert project.pdf.stat().st_mtime_ns == first
-    # A no-op build reads nothing it need not: WeasyPrint is not even loaded.
+    # A no-op build reads nothing it need not: no stage's library is even loaded.
     check = subprocess.run(
         [sys.executable, "-c", "import sys; from bulletin_pdf.cli import main; "
          f"code = main(['build', '-q', '--profile', 'screen', {str(project.issue)!r}]); "
-         "print(code, 'weasyprint' in sys.modules)"],
+         f"print(code, [name for name in {STAGE_LIBRARIES!r} if name in sys.modules])"],
         capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    assert check.stdout.splitlines()[-1] == "0 False" and "未改动，跳过" in check.stdout
+    assert check.stdout.splitlines()[-1] == "0 []" and "未改动，跳过" in check.stdout
+    # An output touched but not changed is known as unchanged by its content.
+    os.utime(project.pdf, ns=(first + 10**9, first + 10**9))
+    assert project.build() == 0
+    assert "未改动，跳过" in capsys.readouterr().out
     # Any input changing means a new build: an article, the layout, a forced rebuild.
     project.write("articles/b.md", "---\ntitle: 第二篇文章\n---\n\n改过的正文。\n")
     assert project.build() == 0

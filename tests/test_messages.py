@@ -20,7 +20,7 @@ from PIL import Image
 from test_bad_input import failed_build
 from test_preflight import make_pdf
 
-from bulletin_pdf import cli
+from bulletin_pdf import build
 from bulletin_pdf.cli import main
 
 SUGGESTION = re.compile(r"是否想写 “([^”]+)”")
@@ -237,7 +237,7 @@ def test_argparse_speaks_english_again_after_our_parser(capsys):
 def test_debug_works_before_and_after_the_command(project, capsys, monkeypatch, argv):
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr(cli, "prepare", broken)  # a bug in the program, to see it reported
+    monkeypatch.setattr(build, "prepare", broken)  # a bug in the program, to see it reported
     assert main([str(project.issue) if arg == "ISSUE" else arg for arg in argv]) == 1
     error = capsys.readouterr().err
     assert "Traceback" in error and "ZeroDivisionError: a bug" in error

@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from .build import BuildOptions, Made, build, can_fork
-from .errors import BulletinError, Problem, display_path
+from .build import build, can_fork
+from .errors import Problem, display_path
 from .forked import run_jobs
-from .manifest import MANIFEST_NAME
+from .request import BuildOptions, Made
 
 CORES_PER_BUILD = 2  # a build's own processes: screen and print
 
@@ -37,32 +37,6 @@ class IssueBuild:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def issue_folders(paths: list[Path]) -> list[Path]:
-    """Each path as the issue folders it names: itself, or (a folder of issues such as
-    `issues/`) the folders in it that hold an issue.yaml, in name order. A path that is
-    neither is refused, with every other such path."""
-    folders: list[Path] = []
-    wrong: list[Problem] = []
-    for path in paths:
-        if (path / MANIFEST_NAME).is_file():
-            folders.append(path)
-        elif path.is_dir() and (inside := sorted(child for child in path.iterdir()
-                                                 if (child / MANIFEST_NAME).is_file())):
-            folders += inside
-        else:
-            wrong.append(Problem("找不到此文件夹" if not path.exists()
-                                 else "不是期刊文件夹（没有 issue.yaml），其中也没有期刊", path))
-    if wrong:
-        raise BulletinError(wrong)
-    return list(dict.fromkeys(folders))
-
-
-def is_several(paths: list[Path]) -> bool:
-    """True when the command line names more than one issue, or a folder of issues."""
-    return len(paths) > 1 or (not (paths[0] / MANIFEST_NAME).is_file() and paths[0].is_dir() and any(
-        (child / MANIFEST_NAME).is_file() for child in paths[0].iterdir()))
 
 
 def build_issues(folders: list[Path], options: BuildOptions,

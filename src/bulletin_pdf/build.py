@@ -10,7 +10,6 @@ them has passed. A failed or killed run leaves the old files as they were.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import time
@@ -25,7 +24,7 @@ from .articles import SectionArticles, load_articles_collecting
 from .coverage import check_coverage
 from .errors import BulletinError, Problem, Problems
 from .files import StagingFolder, remove_unused, system_refusals_as_problems, writable
-from .fonts import FONTS_FILE, FontSet, load_fonts
+from .fonts import FontSet, load_fonts
 from .forked import can_fork, run_jobs
 from .icc import output_profile_problem
 from .images import is_raster, warm_cache
@@ -41,10 +40,12 @@ from .layout import (
     render_html,
 )
 from .manifest import BINDING_NAMES, Issue, load_issue_collecting, printable
+from .names import FONTS_FILE, PROFILE_LABELS
 from .postprocess import finish_print
-from .preflight import PROFILE_LABELS, preflight
+from .preflight import preflight
+from .request import BuildOptions, Made, Project, Shortcut, find_project
 from .resolution import CoarsePhotos, check_photo_files, check_photo_resolution
-from .stamps import build_digest, quick_digest, quick_outputs, record, record_quick, up_to_date
+from .stamps import build_digest, record, up_to_date
 from .typography import Typography
 from .units import worth_units
 
@@ -55,53 +56,6 @@ T = TypeVar("T")
 # Caches whose entries are touched when used; an entry unused this long goes.
 CACHES_PRUNED_BY_USE = ("articles", "preflight")
 UNUSED_CACHE_SECONDS = 30 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """What to build and how: the command line's choices, for any caller."""
-
-    issue: Path
-    output: Path | None = None  # the screen (or only) PDF; None: build/<issue>.pdf
-    profile: str | None = None  # "screen", "print", "all"; None: the layout's default outputs
-    pdfx: str | None = None  # overrides the layout's PDF/X version for print
-    icc_profile: Path | None = None  # overrides the layout's output profile for print
-    keep_html: bool = False  # also write the HTML the PDF is made from
-    strict: bool = False  # WeasyPrint's warnings are errors
-    force: bool = False  # rebuild even when nothing changed
-    whole_document: bool = False  # lay the issue out in one piece, not by units (to compare)
-    fresh: bool = False  # read nothing earlier builds cached (units, articles, checked pages)
-
-
-@dataclass(frozen=True)
-class Project:
-    """The folder holding `layouts/` and `fonts/`, found upwards from the issue."""
-
-    root: Path
-
-    @property
-    def layouts(self) -> Path:
-        return self.root / "layouts"
-
-    @property
-    def fonts(self) -> Path:
-        return self.root / "fonts"
-
-    @property
-    def build(self) -> Path:
-        return self.root / "build"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / ".cache"
-
-
-def find_project(issue_folder: Path) -> Project:
-    for folder in (issue_folder.resolve(), *issue_folder.resolve().parents):
-        if (folder / "layouts").is_dir() and (folder / "fonts" / FONTS_FILE).is_file():
-            return Project(folder)
-    raise BulletinError([Problem(
-        "找不到项目根目录：期刊文件夹的上级目录中应有 layouts/ 和 fonts/fonts.yaml", issue_folder)])
 
 
 @dataclass(frozen=True)
@@ -120,20 +74,6 @@ class Prepared:
     @property
     def profile_names(self) -> tuple[str, ...]:
         return tuple(profile.name for profile in self.profiles)
-
-
-@dataclass(frozen=True)
-class Made:
-    """One requested output: written by this run, or already up to date."""
-
-    profile: str
-    path: Path
-    unchanged: bool = False  # up to date: not rebuilt
-    pages: int = 0
-    pdfx: str | None = None
-    notes: tuple[str, ...] = ()  # what the build did that the editor should know
-    seconds: float = 0.0
-    warnings: tuple[str, ...] = ()
 
 
 def warn_on_stderr(warning: str) -> None:
@@ -191,8 +131,7 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
         if _passes(problems, check_font_roles, layout, fonts, project.fonts / FONTS_FILE):
             _collecting(problems, check_fit, issue, sections, fonts, layout)
         say("检查每个字在字体中是否都有…")
-        _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles,
-                    project.cache)
+        _collecting(problems, check_coverage, issue, sections, fonts, layout.text_roles)
     problems.raise_if_any()
     return Prepared(project, issue, sections, fonts, layout, profiles, outputs, photos)
 
@@ -208,12 +147,9 @@ def build(options: BuildOptions, say: Callable[[str], None],
           warn: Callable[[str], None] = warn_on_stderr) -> list[Made]:
     """Make every requested output, or none: old files stay until all new ones passed."""
     with system_refusals_as_problems():
-        project = find_project(options.issue)
-        wanted = _options_key(options)
-        quick = quick_digest(options.issue, project.root, wanted)
-        done = None if options.force else quick_outputs(project.cache, options.issue, wanted, quick)
-        if done is not None:  # nothing changed since every output was written: not even read
-            return [Made(profile, output, unchanged=True) for profile, output in done]
+        shortcut = Shortcut.of(options)
+        if not options.force and (done := shortcut.outputs()) is not None:
+            return done  # nothing changed since every output was written: not even read
         prepared = prepare(options, say, warn)
         cache = prepared.project.cache
         digests = {profile.name: build_digest(prepared.issue.folder, prepared.layout.folder,
@@ -238,18 +174,9 @@ def build(options: BuildOptions, say: Callable[[str], None],
                 record(cache, prepared.outputs[profile.name], digests[profile.name])
             for folder in CACHES_PRUNED_BY_USE:
                 remove_unused(cache / folder, UNUSED_CACHE_SECONDS)
-        record_quick(cache, options.issue, wanted, quick, _system_files(prepared),
-                     [(profile.name, prepared.outputs[profile.name]) for profile in prepared.profiles])
+        shortcut.record(_system_files(prepared),
+                        [(profile.name, prepared.outputs[profile.name]) for profile in prepared.profiles])
     return [made[profile.name] for profile in prepared.profiles]
-
-
-def _options_key(options: BuildOptions) -> dict:
-    """The options as the shortcut's stamp records them (an ICC file given by content)."""
-    key = {name: str(value) if isinstance(value, Path) else value
-           for name, value in vars(options).items() if name not in ("issue", "force", "fresh")}
-    if options.icc_profile is not None and options.icc_profile.is_file():
-        key["icc_content"] = hashlib.sha256(options.icc_profile.read_bytes()).hexdigest()
-    return key
 
 
 def _system_files(prepared: Prepared) -> list[Path]:

@@ -21,21 +21,16 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .argparse_zh import ArgumentParser, integer, iso_date, number, port_number, positive_integer
-from .batch import IssueBuild, build_issues, is_several, issue_folders, summary
-from .build import BuildOptions, Made, build, find_project, prepare
 from .errors import BulletinError, Problem, Problems, display_path
-from .files import system_refusals_as_problems
-from .fonts import FONTS_FILE, RoleFont, load_fonts
 from .forked import ChildDied
-from .layout import PROFILE_NAMES, load_layout, render_html
-from .lint import count_by_rule, count_summary, lint_file, write_fixes
-from .manifest import BINDINGS, MANIFEST_NAME, load_issue
-from .new_issue import create_issue
-from .preflight import PROFILE_LABELS, preflight
-from .preview import DEFAULT_PORT
-from .typography import Typography
+from .names import BINDINGS, DEFAULT_PORT, FONTS_FILE, MANIFEST_NAME, PROFILE_LABELS, PROFILE_NAMES
+from .request import BuildOptions, Made, already_made, find_project, is_several, issue_folders
 
+# Each command loads the stages it runs when it runs: a build with nothing to do, the
+# common case in CI and after a save that changed nothing, loads none of them.
 if TYPE_CHECKING:
+    from .batch import IssueBuild
+    from .fonts import RoleFont
     from .importing import ImportResult
 
 EXIT_PROBLEMS = 2
@@ -51,7 +46,7 @@ def command_build(args: argparse.Namespace) -> int:
     if args.json or is_several(args.issues):
         return _build_several(args, options, say)
     try:
-        made = build(options, say)
+        made = already_made(options) or _build(options, say)
     except ChildDied as error:  # the OOM killer, or someone, ended a layout process
         print(f"构建失败：{error}（可能是内存不足或被手动终止）；未写入任何文件，原有文件不变",
               file=sys.stderr)
@@ -59,6 +54,12 @@ def command_build(args: argparse.Namespace) -> int:
     for output in made:
         print(_made_line(output))
     return 0
+
+
+def _build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:
+    from .build import build
+
+    return build(options, say)
 
 
 def _made_line(output: Made) -> str:
@@ -73,6 +74,8 @@ def _made_line(output: Made) -> str:
 
 def _build_several(args: argparse.Namespace, options: BuildOptions, say: Callable[[str], None]) -> int:
     """Several issues (or `--json`): every issue built, one summary, non-zero if any failed."""
+    from .batch import build_issues, summary
+
     folders = issue_folders(args.issues)
     if args.output and len(folders) > 1:
         raise BulletinError([Problem("-o 只能用于一期：构建多期时，各期写入各自的 build/<期刊>.pdf")])
@@ -135,6 +138,9 @@ def command_watch(args: argparse.Namespace) -> int:
 
 
 def command_check(args: argparse.Namespace) -> int:
+    from .build import prepare
+    from .layout import render_html
+
     prepared = prepare(BuildOptions(args.issue, profile=args.profile), _progress(args.quiet))
     for profile in prepared.layout.profiles.values():  # the templates render for every profile
         render_html(prepared.issue, prepared.sections, prepared.fonts, prepared.layout, profile)
@@ -147,6 +153,8 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def command_new(args: argparse.Namespace) -> int:
+    from .new_issue import create_issue
+
     made = create_issue(args.issue, args.source, args.number, args.date)
     for warning in made.skipped:
         print(f"警告：{warning}", file=sys.stderr)
@@ -214,6 +222,8 @@ def _print_photos(result: ImportResult, manifest: str) -> None:
 
 def command_fonts(args: argparse.Namespace) -> int:
     """Which font prints each role, its fallbacks, and the candidates skipped."""
+    from .fonts import load_fonts
+
     project = find_project(args.issue)
     fonts = load_fonts(project.fonts)
     for warning in fonts.warnings:
@@ -233,6 +243,12 @@ def command_fonts(args: argparse.Namespace) -> int:
 
 
 def command_lint(args: argparse.Namespace) -> int:
+    from .files import system_refusals_as_problems
+    from .layout import load_layout
+    from .lint import count_by_rule, count_summary, lint_file, write_fixes
+    from .manifest import load_issue
+    from .typography import Typography
+
     project = find_project(args.issue)
     issue = load_issue(args.issue)
     layout = load_layout(project.layouts, issue)
@@ -266,6 +282,8 @@ def command_lint(args: argparse.Namespace) -> int:
 
 
 def command_preflight(args: argparse.Namespace) -> int:
+    from .preflight import preflight
+
     named_print = args.pdf.name.endswith("-print.pdf")  # as `build` names the print output
     report = preflight(args.pdf, args.profile or ("print" if named_print else None),
                        args.binding, args.bleed, args.min_dpi)

@@ -16,21 +16,14 @@ font, since Pango would take a missing one from the next font of the stack
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import unicodedata
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
-from fontTools.ttLib import TTFont
-
 from .articles import SectionArticles
-from .errors import BulletinError, Problem, Problems
-from .files import write_atomically
-from .fonts import FontFile, FontSet, RoleFont
+from .errors import Problem, Problems
+from .fonts import FontFile, FontSet, RoleFont, face_codes
 from .manifest import Issue
 from .sourcetext import Place, PrintedText
 from .yamlfile import YamlDocument
@@ -55,7 +48,7 @@ class _Gap:
 
 
 def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: FontSet,
-                   text_roles: dict[str, tuple[str, ...]], cache: Path | None = None) -> None:
+                   text_roles: dict[str, tuple[str, ...]]) -> None:
     """Raise a problem for every character a role's fonts cannot print as required."""
     texts = [*manifest_texts(issue.document, issue.manifest)] if issue.document else []
     texts += [text for entry in sections for article in entry.articles for text in article.printed]
@@ -63,7 +56,7 @@ def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: F
     for text in texts:
         for role in text_roles.get(text.kind, ()):
             if role in fonts.roles:
-                for gap, place in _gaps(text, fonts.roles[role], cache):
+                for gap, place in _gaps(text, fonts.roles[role]):
                     gaps.setdefault(gap, []).append(place)
     problems = Problems()
     for gap, places in gaps.items():
@@ -71,16 +64,15 @@ def check_coverage(issue: Issue, sections: tuple[SectionArticles, ...], fonts: F
     problems.raise_if_any()
 
 
-def _gaps(text: PrintedText, font: RoleFont, cache_dir: Path | None
-          ) -> Iterator[tuple[_Gap, Place]]:
+def _gaps(text: PrintedText, font: RoleFont) -> Iterator[tuple[_Gap, Place]]:
     is_name = text.kind in NAME_KINDS
     for char, place in zip(text.text, text.places, strict=True):
         if char.isspace() or unicodedata.category(char) in ("Cc", "Cf"):
             continue
         code = ord(char)
-        if not any(code in _cmap(file, cache_dir) for file in font.files):
+        if not any(code in _cmap(file) for file in font.files):
             yield _Gap(text.file, char, font.role, None), place
-        elif is_name and code not in _cmap(font.files[0], cache_dir):
+        elif is_name and code not in _cmap(font.files[0]):
             yield _Gap(text.file, char, font.role, text.text), place
 
 
@@ -133,30 +125,5 @@ def _value_at(data: object, key: tuple[str | int, ...]) -> object:
     return data
 
 
-def _cmap(file: FontFile, cache_dir: Path | None) -> frozenset[int]:
-    return _cached_cmap(file.path, file.index, cache_dir)
-
-
-@cache
-def _cached_cmap(path: Path, index: int, cache_dir: Path | None) -> frozenset[int]:
-    """The code points a font face covers; cached on disk (a CJK cmap takes ~0.1 s to read)."""
-    if cache_dir is None:
-        return _read_cmap(path, index)
-    stat = path.stat()
-    key = hashlib.sha256(f"{path}|{index}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()
-    cached = cache_dir / "cmaps" / f"{key}.bin"
-    if cached.is_file():
-        return frozenset(array("I", cached.read_bytes()))
-    codes = _read_cmap(path, index)
-    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
-        write_atomically(cached, array("I", sorted(codes)).tobytes())
-    return codes
-
-
-@cache
-def _read_cmap(path: Path, index: int) -> frozenset[int]:
-    try:
-        with TTFont(path, fontNumber=index, lazy=True) as font:
-            return frozenset(font.getBestCmap() or ())
-    except Exception as error:  # fontTools raises many kinds for a broken file
-        raise BulletinError([Problem(f"无法读取字体的字符表：{error}", path)]) from None
+def _cmap(file: FontFile) -> frozenset[int]:
+    return face_codes(file.path, file.index)

@@ -11,12 +11,10 @@ no line may break.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-from fontTools.ttLib import TTFont
 from markdown_it.token import Token
 
-from .fonts import FontFile
+from .fonts import FontFile, face_advances
 from .normalize import is_cjk, is_han
 
 NUMBER_ENDS = set("0123456789%")
@@ -28,17 +26,8 @@ def advance_ems(text: str, font: FontFile) -> float:
     A character the font lacks counts as one em: the coverage check has already
     reported it, and a full em is the safe guess for the fallback's glyph.
     """
-    widths = _advance_widths(font)
+    widths = face_advances(font.path, font.index)
     return sum(widths.get(ord(char), 1.0) for char in text)
-
-
-@cache
-def _advance_widths(font: FontFile) -> dict[int, float]:
-    """Code point → advance width in ems, from the font's cmap and hmtx tables."""
-    with TTFont(font.path, fontNumber=font.index, lazy=True) as opened:
-        metrics = opened["hmtx"].metrics
-        units = opened["head"].unitsPerEm
-        return {code: metrics[glyph][0] / units for code, glyph in opened.getBestCmap().items()}
 
 
 def split_masthead(name: str, genre_words: tuple[str, ...]) -> tuple[str, ...]:

@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import uharfbuzz as hb
 from fontTools.ttLib import TTFont, TTLibError
 
 from .errors import BulletinError, Problem, Problems
+from .names import FONTS_FILE
 from .schema import Field, Invalid, Schema, boolean, text, validate
 from .yamlfile import YamlDocument, load_yaml_file
 
-FONTS_FILE = "fonts.yaml"
 FONT_FILE_SUFFIXES = (".ttf", ".otf")
 
 # fontconfig weight values for the CSS weights a role may ask for.
@@ -314,3 +315,32 @@ def _read_font_file(path: Path) -> FontFile:
 
 def _nearest_css_weight(value: int) -> int:
     return min(FONTCONFIG_WEIGHTS, key=lambda css: abs(css - value))
+
+
+
+# What the coverage check and the fit measures read of a face: its code points and their
+# advance widths. HarfBuzz reads them from the mapped file in ~0.04 s a face, where
+# fontTools took 0.2-0.7 s and some 100 MB (the hmtx and cmap tables decoded as objects).
+
+
+@cache
+def _harfbuzz_font(path: Path, index: int) -> hb.Font:
+    face = hb.Face(hb.Blob.from_file_path(str(path)), index)
+    if face.glyph_count == 0:  # HarfBuzz reads a broken file as an empty face
+        raise BulletinError([Problem("无法读取字体的字符表：文件不是可用的字体", path)])
+    return hb.Font(face)  # scaled in font units: advances as hmtx has them
+
+
+@cache
+def face_codes(path: Path, index: int) -> frozenset[int]:
+    """The code points the face's cmap maps."""
+    return frozenset(_harfbuzz_font(path, index).face.unicodes)
+
+
+@cache
+def face_advances(path: Path, index: int) -> dict[int, float]:
+    """Code point → advance width in ems (hmtx), for every code point the face maps."""
+    font = _harfbuzz_font(path, index)
+    units = font.face.upem
+    return {code: font.get_glyph_h_advance(font.get_nominal_glyph(code)) / units
+            for code in face_codes(path, index)}

@@ -27,8 +27,8 @@ from pathlib import Path
 from .errors import BulletinError, Problem, Problems
 from .files import replace_when_done, system_refusals_as_problems, write_atomically
 from .images import IMAGE_SUFFIXES, image_problem
-from .manifest import MANIFEST_NAME
 from .manifest_edit import ARTICLES, GALLERY, append_articles, append_photos, section_title
+from .names import MANIFEST_NAME
 from .new_issue import ARTICLES_FOLDER
 from .wordfile import ImportedArticle, ImportReport, convert
 from .wordfile.package import ENCRYPTED_MARK, OLE_SIGNATURE

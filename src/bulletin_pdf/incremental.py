@@ -33,7 +33,7 @@ from .errors import BulletinError
 from .files import write_atomically
 from .forked import Ask, Conversations
 from .layout import HtmlDocument, Profile, render_html, render_unit_stylesheet
-from .preflight import PROFILE_LABELS
+from .names import PROFILE_LABELS
 from .stamps import environment_digest, unit_digest
 from .subsets import configured_faces
 from .units import UnitPlan, UnitView, body_view, cover_view, plan_units, with_stubs
@@ -185,13 +185,18 @@ def _font_files(prepared: Prepared) -> list[tuple[Path, int]]:
 def _units(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
            ) -> tuple[list[_Unit], _Unit]:
     """The body's units and the cover, rendered to HTML for `profile`."""
+    units = _rendered(prepared, profile, plans, strict)
+    return units[:-1], units[-1]
+
+
+def _rendered(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
+              ) -> list[_Unit]:
     # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
     # without it are not reused with it.
     environment = environment_digest(prepared.layout.folder, prepared.project.fonts,
                                      prepared.fonts, profile) + ("|strict" if strict else "")
-    units = [_unit(prepared, profile, environment, plan,
-                   cover_view() if plan.cover else body_view(plan)) for plan in plans]
-    return units[:-1], units[-1]
+    return [_unit(prepared, profile, environment, plan,
+                  cover_view() if plan.cover else body_view(plan)) for plan in plans]
 
 
 def _made_up_elsewhere(prepared: Prepared, profile: Profile, plans: list[UnitPlan],
@@ -204,11 +209,10 @@ def _made_up_elsewhere(prepared: Prepared, profile: Profile, plans: list[UnitPla
     for name, other in prepared.layout.profiles.items():
         if name == profile.name or not wanted - set(found):
             continue
-        body, cover = _units(prepared, other, plans, strict)
-        for unit in (*body, cover):
-            key = unit.plan.key
-            if key in wanted and key not in found and (made_up := store.made_up(unit.content)):
-                found[key] = made_up
+        for unit in _rendered(prepared, other, [plan for plan in plans
+                                                if plan.key in wanted - set(found)], strict):
+            if made_up := store.made_up(unit.content):
+                found[unit.plan.key] = made_up
     return found
 
 

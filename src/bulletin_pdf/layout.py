@@ -26,6 +26,7 @@ from .fonts import FontSet
 from .gallery import gallery_rows
 from .icc import output_profile_problem
 from .manifest import Issue
+from .names import PROFILE_NAMES
 from .resolution import PHOTO_SIZES_SCHEMA, PhotoSizes
 from .schema import (
     Field,
@@ -49,7 +50,6 @@ LAYOUT_FILE = "layout.yaml"
 DOCUMENT_TEMPLATE = "document.html.j2"
 PT_PER_MM = 72 / 25.4
 
-PROFILE_NAMES = ("screen", "print")
 
 SCREEN_SCHEMA: Schema = {
     "stylesheet": Field(text, required=True),

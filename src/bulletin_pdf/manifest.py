@@ -10,12 +10,12 @@ from typing import Any
 
 from .errors import BulletinError, KeyPath, Problem, Problems, describe_key_path, display_path
 from .images import image_problem
+from .names import BINDINGS, MANIFEST_NAME
 from .references import FileKind, file_problem
 from .schema import Field, Schema, boolean, choice, iso_date, positive_int, text, text_list, validate
 from .typography import SETTINGS_SCHEMA
 from .yamlfile import YamlDocument, load_yaml_file
 
-MANIFEST_NAME = "issue.yaml"
 ARTICLE_FILE = FileKind("文章文件", "期刊文件夹", "articles/01.md")
 GALLERY_PHOTO = FileKind("图片", "期刊文件夹", "gallery/01.jpg")
 
@@ -51,7 +51,6 @@ COLOPHON_SCHEMA: Schema = {
 # refuses to print them.
 PLACEHOLDER = "（请修改）"
 
-BINDINGS = ("saddle", "perfect", "none")
 BINDING_NAMES = {"saddle": "骑马钉装订", "perfect": "胶装", "none": "不装订"}
 # A binding wants a page count that is a multiple of: saddle-stitched sheets carry 4 pages.
 PAGE_MULTIPLE = {"saddle": 4, "perfect": 2, "none": 1}

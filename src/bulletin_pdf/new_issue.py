@@ -19,11 +19,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .build import find_project
 from .errors import BulletinError, Problem, Problems
 from .files import system_refusals_as_problems, write_atomically
-from .manifest import MANIFEST_NAME, Issue, load_issue_collecting
+from .manifest import Issue, load_issue_collecting
 from .manifest_edit import ManifestText
+from .names import MANIFEST_NAME
+from .request import find_project
 
 TEMPLATE = "issue_template.yaml"
 ARTICLES_FOLDER = "articles"

@@ -25,6 +25,7 @@ from .errors import BulletinError, Problem
 from .files import write_atomically
 from .imagedata import image_data_problems
 from .manifest import BINDING_NAMES, PAGE_MULTIPLE
+from .names import PROFILE_LABELS
 from .textscan import FontCache, Glyph, content_owners, glyphs
 
 MM = 72 / 25.4
@@ -35,7 +36,6 @@ SIDES = ("左侧", "下方", "右侧", "上方")  # in the order of a box's coor
 RGB_SPACES = ("/DeviceRGB", "/CalRGB")
 
 
-PROFILE_LABELS = {"screen": "屏幕版", "print": "印刷版"}
 # Rule ids (kept in `--json` for scripts) as the text output names them.
 RULE_LABELS = {
     "file": "文件", "fonts": "字体", "glyphs": "缺字", "boxes": "页面框", "images": "图片",

@@ -18,9 +18,11 @@ from pathlib import Path
 
 import watchfiles
 
-from .build import BuildOptions, Made, Project, build, find_project
+from .build import build
 from .errors import BulletinError, Problem, display_path
-from .preview import DEFAULT_PORT, PreviewServer, PreviewState, find_pdfjs
+from .names import DEFAULT_PORT
+from .preview import PreviewServer, PreviewState, find_pdfjs
+from .request import BuildOptions, Made, Project, find_project
 
 DEBOUNCE_MS = 150  # an editor's save is often several writes
 

@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 ASSETS = Path(__file__).parent / "assets"
 LOOPBACK = "127.0.0.1"
-DEFAULT_PORT = 8765  # when busy, and no port was asked for: any free one
 PDFJS_FILES = {  # URL path → file in node_modules/pdfjs-dist
     "/pdfjs/pdf.mjs": "build/pdf.min.mjs",
     "/pdfjs/pdf.worker.mjs": "build/pdf.worker.min.mjs",
