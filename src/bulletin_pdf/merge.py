@@ -228,17 +228,23 @@ def _numbers(tree: pikepdf.Object) -> dict[int, pikepdf.Object]:
 
 def _share_identical_streams(pdf: pikepdf.Pdf) -> None:
     """A stream each unit embedded alike (an ICC profile, a photo) is kept once."""
+    alike: dict[tuple[int, str], list[pikepdf.Object]] = {}
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream) and obj.get("/Type") not in (Name.XRef, Name.ObjStm):
+            key = (int(obj.stream_dict.get("/Length", -1)), repr(_stream_dictionary(obj)))
+            alike.setdefault(key, []).append(obj)
     first: dict[str, pikepdf.Object] = {}
     replace: dict[tuple[int, int], pikepdf.Object] = {}
-    for obj in pdf.objects:
-        if not isinstance(obj, pikepdf.Stream) or obj.get("/Type") in (Name.XRef, Name.ObjStm):
-            continue
-        digest = hashlib.sha256(obj.read_raw_bytes() + repr(_stream_dictionary(obj)).encode()
-                                ).hexdigest()
-        if digest in first:
-            replace[obj.objgen] = first[digest]
-        else:
-            first[digest] = obj
+    # Only streams of the same length and dictionary can be the same: most (each page's
+    # content, most photos) are read no further.
+    for group in (group for group in alike.values() if len(group) > 1):
+        for obj in group:
+            digest = hashlib.sha256(repr(_stream_dictionary(obj)).encode()
+                                    + obj.read_raw_bytes()).hexdigest()
+            if digest in first:
+                replace[obj.objgen] = first[digest]
+            else:
+                first[digest] = obj
     if replace:
         for obj in list(pdf.objects):
             _replace_references(obj, replace)
