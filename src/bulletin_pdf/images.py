@@ -27,6 +27,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -90,6 +91,18 @@ UNREADABLE = "无法完整读取：文件不完整或已损坏（可能复制时
 
 
 def photo_problem(path: Path, max_pixels: int) -> str | None:
+    """Why the raster photo at `path` cannot be printed whole, or None (remembered while
+    the file is unchanged: `watch` checks every photo again on each save)."""
+    return _photo_problem(path, max_pixels, *_file_identity(path))
+
+
+def _file_identity(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+@lru_cache(maxsize=4096)
+def _photo_problem(path: Path, max_pixels: int, *_identity: int) -> str | None:
     """Why the raster photo at `path` cannot be printed whole, or None.
 
     More than `max_pixels` is refused before decoding (a 12000×12000 PNG takes
@@ -190,7 +203,13 @@ def _local_name(element: ElementTree.Element) -> str:
 
 
 def original_size(path: Path) -> tuple[int, int]:
-    """Pixel width and height of the photo as shown (EXIF rotation applied)."""
+    """Pixel width and height of the photo as shown (EXIF rotation applied); remembered
+    while the file is unchanged (every unit's HTML asks for the gallery's)."""
+    return _original_size(path, *_file_identity(path))
+
+
+@lru_cache(maxsize=4096)
+def _original_size(path: Path, *_identity: int) -> tuple[int, int]:
     with Image.open(path) as image:
         width, height = image.size
         rotated = _orientation(image) in (5, 6, 7, 8)

@@ -228,15 +228,14 @@ def _numbers(tree: pikepdf.Object) -> dict[int, pikepdf.Object]:
 
 def _share_identical_streams(pdf: pikepdf.Pdf) -> None:
     """A stream each unit embedded alike (an ICC profile, a photo) is kept once."""
-    alike: dict[tuple[int, str], list[pikepdf.Object]] = {}
+    alike: dict[int, list[pikepdf.Object]] = {}
     for obj in pdf.objects:
         if isinstance(obj, pikepdf.Stream) and obj.get("/Type") not in (Name.XRef, Name.ObjStm):
-            key = (int(obj.stream_dict.get("/Length", -1)), repr(_stream_dictionary(obj)))
-            alike.setdefault(key, []).append(obj)
+            alike.setdefault(int(obj.stream_dict.get("/Length", -1)), []).append(obj)
     first: dict[str, pikepdf.Object] = {}
     replace: dict[tuple[int, int], pikepdf.Object] = {}
-    # Only streams of the same length and dictionary can be the same: most (each page's
-    # content, most photos) are read no further.
+    # Only streams of the same length can be the same: most (each page's content, most
+    # photos) are read no further.
     for group in (group for group in alike.values() if len(group) > 1):
         for obj in group:
             digest = hashlib.sha256(repr(_stream_dictionary(obj)).encode()
