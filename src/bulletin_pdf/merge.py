@@ -17,6 +17,7 @@ metadata, document info) is the merged file's.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from pikepdf import Array, Dictionary, Name, OutlineItem
 
 from .subsets import embed_once
 
+REFERENCE = re.compile(rb"(\d+) (\d+) R\b")
 RESOURCE_DEPTH = 4  # fonts in a font dictionary in a resource dictionary: nested this deep
 
 
@@ -246,7 +248,8 @@ def _share_identical_streams(pdf: pikepdf.Pdf) -> None:
                 first[digest] = obj
     if replace:
         for obj in list(pdf.objects):
-            _replace_references(obj, replace)
+            if _refers_to(obj, replace):
+                _replace_references(obj, replace)
         _replace_references(pdf.trailer, replace)
 
 
@@ -291,6 +294,18 @@ def _stream_dictionary(stream: pikepdf.Stream) -> dict:
     return {str(key): (value.objgen if isinstance(value, pikepdf.Object) and value.is_indirect
                        else str(value))
             for key, value in stream.stream_dict.items() if key != "/Length"}
+
+
+def _refers_to(obj: pikepdf.Object, objects: dict[tuple[int, int], pikepdf.Object]) -> bool:
+    """Whether `obj` (a stream: its dictionary) may hold a reference to one of `objects`:
+    QPDF writes it out far faster than Python walks it (the tag tree's thousands of
+    elements), and a walk is needed only where one appears."""
+    if isinstance(obj, pikepdf.Stream):
+        obj = obj.stream_dict
+    if not isinstance(obj, Dictionary | Array):
+        return False
+    return any((int(number), int(generation)) in objects
+               for number, generation in REFERENCE.findall(obj.unparse()))
 
 
 def _replace_references(obj: pikepdf.Object, replace: dict) -> None:
