@@ -470,3 +470,35 @@ def test_a_build_whose_text_runs_off_the_page_fails(project, capsys):
     assert "build/test.pdf：预检未通过：错误 [超出页面] 第 4 页 有 " in error
     assert "个字符部分或全部超出成品页面（TrimBox）：右侧" in error
     assert not project.pdf.exists()
+
+
+# Pages checked before (.cache/preflight/): reused only while what is checked is the same.
+
+def checked_pages(project) -> set[Path]:
+    return set((project.root / ".cache" / "preflight").glob("*.json"))
+
+
+def test_a_build_checks_again_only_the_pages_that_changed(project):
+    assert project.build() == 0
+    first = checked_pages(project)
+    with pikepdf.open(project.pdf) as pdf:
+        pages = len(pdf.pages)
+    assert 1 < len(first) <= pages
+    # The same characters in another order: the fonts stay as they were (a new character
+    # changes the font subset, and with it every page that uses the font).
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n正文的第二篇。\n")
+    assert project.build() == 0
+    new = checked_pages(project) - first
+    assert len(new) == 1, "the edited article's page, and no other, is read again"
+
+
+def test_a_page_checked_before_is_checked_again_when_it_changes(project, capsys):
+    assert project.build("--profile", "print") == 0
+    assert checked_pages(project)
+    # The same pages with their text pushed off the trimmed page: nothing cached may hide it.
+    stylesheet = project.root / "layouts" / "bulletin" / "css" / "profile-print.css"
+    stylesheet.write_text(stylesheet.read_text(encoding="utf-8")
+                          + "\np { margin-left: -45mm !important; }\n", encoding="utf-8")
+    capsys.readouterr()
+    assert project.build("--profile", "print") == 2
+    assert "超出成品页面" in capsys.readouterr().err

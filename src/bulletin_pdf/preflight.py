@@ -170,8 +170,10 @@ def _preflight(pdf: pikepdf.Pdf, path: Path, profile: str | None, binding: str |
     _check_colours_and_transparency(pdf, report)
     checked_images: set[tuple[int, int]] = set()
     font_cache: FontCache = {}
+    checks = _checks_digest(printing, min_dpi) if page_cache is not None else ""
+    widths: dict[tuple[int, int], bytes] = {}  # each font's, written out once
     for number, page in enumerate(pdf.pages, 1):
-        key = _page_key(page, printing, min_dpi) if page_cache is not None else None
+        key = _page_key(page, checks, widths) if page_cache is not None else None
         if key is not None and (known := _cached_findings(page_cache, key)) is not None:
             report.findings += [replace(finding, page=number) for finding in known]
             continue
@@ -195,12 +197,18 @@ CHECKS = tuple(Path(__file__).with_name(name) for name in
                ("preflight.py", "textscan.py", "imagedata.py"))
 
 
-def _page_key(page: pikepdf.Page, printing: bool, min_dpi: int) -> str:
-    """What a page's checks read: its boxes, every content stream, image and font it
-    draws with (and the checks' own code)."""
+def _checks_digest(printing: bool, min_dpi: int) -> str:
+    """The checks' own code and settings: a page checked by other checks is checked again."""
     digest = hashlib.sha256(f"{printing}|{min_dpi}".encode())
     for check in CHECKS:
         digest.update(check.read_bytes())
+    return digest.hexdigest()
+
+
+def _page_key(page: pikepdf.Page, checks: str, widths: dict[tuple[int, int], bytes]) -> str:
+    """What a page's checks read: its boxes, every content stream, image and font it
+    draws with; `widths`: the fonts' /W arrays written out so far (shared by pages)."""
+    digest = hashlib.sha256(checks.encode())
     for name in ("/MediaBox", "/CropBox", "/TrimBox", "/BleedBox", "/ArtBox", "/Rotate"):
         digest.update(f"{name}={page.obj.get(name)}".encode())
     for owner, resources in content_owners(page):
@@ -216,7 +224,9 @@ def _page_key(page: pikepdf.Page, printing: bool, min_dpi: int) -> str:
         for name, font in resources.get("/Font", {}).items():
             digest.update(f"{name}={font.get('/BaseFont')}".encode())
             for descendant in font.get("/DescendantFonts", ()):
-                digest.update(repr(descendant.get("/W")).encode())
+                if descendant.objgen not in widths or descendant.objgen == (0, 0):
+                    widths[descendant.objgen] = descendant.get("/W", pikepdf.Array()).unparse(resolved=True)
+                digest.update(widths[descendant.objgen])
     return digest.hexdigest()
 
 
