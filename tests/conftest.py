@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,20 +87,30 @@ def project(tmp_path: Path) -> Project:
     return make_project(tmp_path)
 
 
-def _build_sample(tmp_path_factory: pytest.TempPathFactory, profile: str) -> Path:
-    output = tmp_path_factory.mktemp(f"sample-{profile}") / f"sample-{profile}.pdf"
-    assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
-                 "--profile", profile]) == 0
+def _build_sample(tmp_path_factory: pytest.TempPathFactory, worker_id: str, profile: str) -> Path:
+    """The sample built once per run: with xdist, the first worker to ask builds it for
+    all (the others wait on a lock), so two workers do not each lay it out."""
+    if worker_id == "master":
+        folder = tmp_path_factory.mktemp(f"sample-{profile}")
+    else:  # the run's temporary folder, shared by its workers
+        folder = tmp_path_factory.getbasetemp().parent / f"sample-{profile}"
+        folder.mkdir(exist_ok=True)
+    output = folder / f"sample-{profile}.pdf"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not output.exists():  # written whole or not at all (the build's staging)
+            assert main(["build", "-q", str(SAMPLE_ISSUE), "-o", str(output), "--strict",
+                         "--profile", profile]) == 0
     return output
 
 
 @pytest.fixture(scope="session")
-def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The sample issue for screen."""
-    return _build_sample(tmp_path_factory, "screen")
+    return _build_sample(tmp_path_factory, worker_id, "screen")
 
 
 @pytest.fixture(scope="session")
-def sample_print_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_print_pdf(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The sample issue for print (PDF/X-4): preflight is part of the build and passes."""
-    return _build_sample(tmp_path_factory, "print")
+    return _build_sample(tmp_path_factory, worker_id, "print")
