@@ -192,3 +192,27 @@ def test_builds_by_units_are_deterministic(project):
     project.write("articles/b.md", MINIMAL_ARTICLES["b.md"])
     assert project.build() == 0
     assert project.pdf.read_bytes() == first, "back to the first text: the first PDF"
+
+
+def test_a_glyph_only_one_unit_draws_prints_from_the_issue_s_one_subset(project, tmp_path):
+    """Each face is subset once for the glyphs every unit draws (subsets.py): a rare
+    character in one unit and another in a different unit both print, as one document
+    prints them, from one embedded program per face, a subset of its font file."""
+    project.write("articles/news-0.md", "---\ntitle: 第1条短讯\n---\n\n龘字只在这一篇。\n")
+    project.write("articles/news-4.md", "---\ntitle: 第5条短讯\n---\n\n齉字只在那一篇。\n")
+    assert project.build() == 0
+    text = "".join(page_texts(project.pdf))
+    assert "龘字只在这一篇" in text and "齉字只在那一篇" in text
+    whole = build(project.issue, tmp_path / "whole.pdf", "--profile", "screen",
+                  "--whole-document")
+    assert_same_to_reader_and_printer(project.pdf, whole, tmp_path)
+    with pikepdf.open(project.pdf) as document:
+        descriptors = [obj for obj in document.objects if isinstance(obj, pikepdf.Dictionary)
+                       and obj.get("/Type") == pikepdf.Name.FontDescriptor]
+        faces = [str(descriptor.FontName).split("+")[-1] for descriptor in descriptors]
+        assert len(faces) == len(set(faces)) >= 2, faces
+        for descriptor in descriptors:
+            program = descriptor.get("/FontFile2") or descriptor.get("/FontFile3")
+            # Glyph ids are kept (as WeasyPrint keeps them), so empty slots remain; the
+            # faces themselves are 10-25 MB.
+            assert len(program.read_bytes()) < 2_000_000, "a subset, not the whole face"
