@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BulletinError, Problem
+from .files import system_refusals_as_problems
 from .names import FONTS_FILE, MANIFEST_NAME
 from .stamps import quick_digest, quick_outputs, record_quick
 
@@ -130,7 +131,10 @@ class Shortcut:
 
 def already_made(options: BuildOptions) -> list[Made] | None:
     """The outputs when nothing they are made from has changed (never with `force`)."""
-    return None if options.force else Shortcut.of(options).outputs()
+    if options.force:
+        return None
+    with system_refusals_as_problems():  # an unreadable file is the user's to fix, not a bug
+        return Shortcut.of(options).outputs()
 
 
 def _options_key(options: BuildOptions) -> dict:
