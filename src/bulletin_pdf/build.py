@@ -144,11 +144,14 @@ def _left_for_a_person(sections: tuple[SectionArticles, ...]) -> list[Problem]:
 
 
 def build(options: BuildOptions, say: Callable[[str], None],
-          warn: Callable[[str], None] = warn_on_stderr) -> list[Made]:
-    """Make every requested output, or none: old files stay until all new ones passed."""
+          warn: Callable[[str], None] = warn_on_stderr, shortcut: Shortcut | None = None
+          ) -> list[Made]:
+    """Make every requested output, or none: old files stay until all new ones passed.
+    `shortcut`: the no-op stamp, when the caller has made it already (the command line
+    looks at it before loading any stage)."""
     with system_refusals_as_problems():
-        shortcut = Shortcut.of(options)
-        if not options.force and (done := shortcut.outputs()) is not None:
+        shortcut = shortcut or Shortcut.of(options)
+        if (done := shortcut.outputs()) is not None:
             return done  # nothing changed since every output was written: not even read
         prepared = prepare(options, say, warn)
         cache = prepared.project.cache

@@ -24,7 +24,7 @@ from .argparse_zh import ArgumentParser, integer, iso_date, number, port_number,
 from .errors import BulletinError, Problem, Problems, display_path
 from .forked import ChildDied
 from .names import BINDINGS, DEFAULT_PORT, FONTS_FILE, MANIFEST_NAME, PROFILE_LABELS, PROFILE_NAMES
-from .request import BuildOptions, Made, already_made, find_project, is_several, issue_folders
+from .request import BuildOptions, Made, Shortcut, find_project, is_several, issue_folders
 
 # Each command loads the stages it runs when it runs: a build with nothing to do, the
 # common case in CI and after a save that changed nothing, loads none of them.
@@ -46,7 +46,8 @@ def command_build(args: argparse.Namespace) -> int:
     if args.json or is_several(args.issues):
         return _build_several(args, options, say)
     try:
-        made = already_made(options) or _build(options, say)
+        shortcut = Shortcut.of(options)
+        made = shortcut.outputs() or _build(options, say, shortcut)
     except ChildDied as error:  # the OOM killer, or someone, ended a layout process
         print(f"构建失败：{error}（可能是内存不足或被手动终止）；未写入任何文件，原有文件不变",
               file=sys.stderr)
@@ -56,10 +57,10 @@ def command_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build(options: BuildOptions, say: Callable[[str], None]) -> list[Made]:
-    from .build import build
+def _build(options: BuildOptions, say: Callable[[str], None], shortcut: Shortcut) -> list[Made]:
+    from .build import build  # only with something to build
 
-    return build(options, say)
+    return build(options, say, shortcut=shortcut)
 
 
 def _made_line(output: Made) -> str:

@@ -112,29 +112,27 @@ class Shortcut:
     issue: Path
     options: dict
     digest: str
+    force: bool  # rebuild regardless: no output is taken as made
 
     @classmethod
     def of(cls, options: BuildOptions) -> Shortcut:
-        project = find_project(options.issue)
-        key = _options_key(options)
-        return cls(project, options.issue, key, quick_digest(options.issue, project.root, key))
+        with system_refusals_as_problems():  # an unreadable file is the user's to fix, not a bug
+            project = find_project(options.issue)
+            key = _options_key(options)
+            return cls(project, options.issue, key,
+                       quick_digest(options.issue, project.root, key), options.force)
 
     def outputs(self) -> list[Made] | None:
         """Every output, unchanged since the last build; None when anything may differ."""
-        done = quick_outputs(self.project.cache, self.issue, self.options, self.digest)
+        if self.force:
+            return None
+        with system_refusals_as_problems():
+            done = quick_outputs(self.project.cache, self.issue, self.options, self.digest)
         return None if done is None else [Made(profile, path, unchanged=True) for profile, path in done]
 
     def record(self, system_files: list[Path], outputs: list[tuple[str, Path]]) -> None:
         """After a build wrote (or kept) every output."""
         record_quick(self.project.cache, self.issue, self.options, self.digest, system_files, outputs)
-
-
-def already_made(options: BuildOptions) -> list[Made] | None:
-    """The outputs when nothing they are made from has changed (never with `force`)."""
-    if options.force:
-        return None
-    with system_refusals_as_problems():  # an unreadable file is the user's to fix, not a bug
-        return Shortcut.of(options).outputs()
 
 
 def _options_key(options: BuildOptions) -> dict:
