@@ -317,14 +317,29 @@ def _nearest_css_weight(value: int) -> int:
     return min(FONTCONFIG_WEIGHTS, key=lambda css: abs(css - value))
 
 
-
 # What the coverage check and the fit measures read of a face: its code points and their
 # advance widths. HarfBuzz reads them from the mapped file in ~0.04 s a face, where
 # fontTools took 0.2-0.7 s and some 100 MB (the hmtx and cmap tables decoded as objects).
+# Remembered while the file is unchanged (`watch` stays up while fonts are swapped in).
+
+
+def face_codes(path: Path, index: int) -> frozenset[int]:
+    """The code points the face's cmap maps."""
+    return _face_codes(path, index, *_identity(path))
+
+
+def face_advances(path: Path, index: int) -> dict[int, float]:
+    """Code point → advance width in ems (hmtx), for every code point the face maps."""
+    return _face_advances(path, index, *_identity(path))
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 @cache
-def _harfbuzz_font(path: Path, index: int) -> hb.Font:
+def _harfbuzz_font(path: Path, index: int, *_identity: int) -> hb.Font:
     face = hb.Face(hb.Blob.from_file_path(str(path)), index)
     if face.glyph_count == 0:  # HarfBuzz reads a broken file as an empty face
         raise BulletinError([Problem("无法读取字体的字符表：文件不是可用的字体", path)])
@@ -332,15 +347,13 @@ def _harfbuzz_font(path: Path, index: int) -> hb.Font:
 
 
 @cache
-def face_codes(path: Path, index: int) -> frozenset[int]:
-    """The code points the face's cmap maps."""
-    return frozenset(_harfbuzz_font(path, index).face.unicodes)
+def _face_codes(path: Path, index: int, *identity: int) -> frozenset[int]:
+    return frozenset(_harfbuzz_font(path, index, *identity).face.unicodes)
 
 
 @cache
-def face_advances(path: Path, index: int) -> dict[int, float]:
-    """Code point → advance width in ems (hmtx), for every code point the face maps."""
-    font = _harfbuzz_font(path, index)
+def _face_advances(path: Path, index: int, *identity: int) -> dict[int, float]:
+    font = _harfbuzz_font(path, index, *identity)
     units = font.face.upem
     return {code: font.get_glyph_h_advance(font.get_nominal_glyph(code)) / units
-            for code in face_codes(path, index)}
+            for code in _face_codes(path, index, *identity)}
