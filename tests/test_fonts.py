@@ -14,7 +14,7 @@ from PIL import Image
 
 from bulletin_pdf.cli import main
 from bulletin_pdf.errors import BulletinError
-from bulletin_pdf.fonts import load_fonts
+from bulletin_pdf.fonts import face_advances, face_codes, load_fonts
 
 WENKAI = Path("/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf")
 TITLES = "第一篇文章第二篇文章测试简报"
@@ -244,3 +244,13 @@ def test_the_publisher_is_checked_where_the_colophon_prints_it(project, capsys):
     project.write("issue.yaml", MINIMAL_MANIFEST + "colophon:\n  submit_to: [上级机关]\n"
                   "  printed_by: 上级机关\n")
     assert project.build() == 0
+
+
+def test_a_font_replaced_under_the_same_name_is_read_again(tmp_path):
+    """`watch` stays up while an editor swaps a licensed font into fonts/ under the name
+    the old one had: what the checks know of a face follows the file, not its path."""
+    path = make_font(tmp_path / "song.ttf", "Test Song", "甲")
+    assert ord("甲") in face_codes(path, 0) and ord("乙") not in face_codes(path, 0)
+    make_font(path, "Test Song", "甲乙")
+    assert ord("乙") in face_codes(path, 0)
+    assert face_advances(path, 0)[ord("乙")] > 0
