@@ -174,6 +174,13 @@ def _is_same_folder(descriptor: int, path: Path) -> bool:
         return False
 
 
+def file_identity(path: Path) -> tuple[int, int, int]:
+    """Size, modification time and inode: what changes when a file is edited or replaced
+    (`mv` keeps a file's time, not its inode). For caches kept within one process."""
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
 def add_files(digest: hashlib._Hash, folders: tuple[Path, ...]) -> None:
     """Every file under `folders`, by name and content, into `digest`."""
     for folder in folders:

@@ -28,6 +28,7 @@ import uharfbuzz as hb
 from fontTools.ttLib import TTFont, TTLibError
 
 from .errors import BulletinError, Problem, Problems
+from .files import file_identity
 from .names import FONTS_FILE
 from .schema import Field, Invalid, Schema, boolean, text, validate
 from .yamlfile import YamlDocument, load_yaml_file
@@ -325,17 +326,12 @@ def _nearest_css_weight(value: int) -> int:
 
 def face_codes(path: Path, index: int) -> frozenset[int]:
     """The code points the face's cmap maps."""
-    return _face_codes(path, index, *_identity(path))
+    return _face_codes(path, index, *file_identity(path))
 
 
 def face_advances(path: Path, index: int) -> dict[int, float]:
     """Code point → advance width in ems (hmtx), for every code point the face maps."""
-    return _face_advances(path, index, *_identity(path))
-
-
-def _identity(path: Path) -> tuple[int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns
+    return _face_advances(path, index, *file_identity(path))
 
 
 @cache

@@ -35,6 +35,7 @@ import pillow_heif
 from PIL import Image, ImageCms, ImageFile
 
 from .errors import BulletinError, Problem
+from .files import file_identity
 from .forked import die_with_parent
 
 # Pillow's own guard warns in English (DecompressionBombWarning) and refuses at a fixed
@@ -93,12 +94,7 @@ UNREADABLE = "无法完整读取：文件不完整或已损坏（可能复制时
 def photo_problem(path: Path, max_pixels: int) -> str | None:
     """Why the raster photo at `path` cannot be printed whole, or None (remembered while
     the file is unchanged: `watch` checks every photo again on each save)."""
-    return _photo_problem(path, max_pixels, *_file_identity(path))
-
-
-def _file_identity(path: Path) -> tuple[int, int, int]:
-    stat = path.stat()
-    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+    return _photo_problem(path, max_pixels, *file_identity(path))
 
 
 @lru_cache(maxsize=4096)
@@ -205,7 +201,7 @@ def _local_name(element: ElementTree.Element) -> str:
 def original_size(path: Path) -> tuple[int, int]:
     """Pixel width and height of the photo as shown (EXIF rotation applied); remembered
     while the file is unchanged (every unit's HTML asks for the gallery's)."""
-    return _original_size(path, *_file_identity(path))
+    return _original_size(path, *file_identity(path))
 
 
 @lru_cache(maxsize=4096)
