@@ -61,6 +61,14 @@ class UnitOutput:
 
 
 @dataclass(frozen=True)
+class Known:
+    """Body units' page counts and their anchors' pages (from the unit's first), by key."""
+
+    counts: dict[str, int]
+    anchors: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
 class _Unit:
     plan: UnitPlan
     document: HtmlDocument
@@ -110,14 +118,20 @@ class UnitStore:
         write_atomically(self.folder / f"{content}.made-up.json", json.dumps(
             {"html": html, "pages": pages, "anchors": anchors}, ensure_ascii=False).encode())
 
-    def last_counts(self, name: str) -> dict[str, int]:
+    def last_known(self, name: str) -> Known:
+        """The units' page counts and anchors' pages in the output's last build."""
         record = self.folder / f"{name}.index.json"
-        return json.loads(record.read_text(encoding="utf-8"))["counts"] if record.is_file() else {}
+        if not record.is_file():
+            return Known({}, {})
+        values = json.loads(record.read_text(encoding="utf-8"))
+        return Known(values["counts"], values.get("anchors", {}))
 
-    def save_index(self, name: str, counts: dict[str, int], digests: list[str]) -> None:
-        """What the last build of an output used: its units' page counts, its files."""
-        write_atomically(self.folder / f"{name}.index.json",
-                         json.dumps({"counts": counts, "digests": sorted(digests)}).encode())
+    def save_index(self, name: str, known: Known, digests: list[str]) -> None:
+        """What the last build of an output used: its units' page counts and anchors'
+        pages, its files."""
+        write_atomically(self.folder / f"{name}.index.json", json.dumps(
+            {"counts": known.counts, "anchors": known.anchors, "digests": sorted(digests)},
+            ensure_ascii=False).encode())
 
     def prune(self, max_age: float = PRUNE_AFTER_SECONDS) -> None:
         """Remove the files no output's last build used, once they are old enough that no
@@ -152,7 +166,7 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
     body, cover = _units(prepared, profile, plans, strict)
     index_name = f"{prepared.issue.slug}-{profile.name}"
-    session = _Session(prepared, profile, store, body, cover, store.last_counts(index_name),
+    session = _Session(prepared, profile, store, body, cover, store.last_known(index_name),
                        partial(_render, store, profile, prepared.project.cache, strict,
                                configured_faces(_font_files(prepared))))
     session.borrow(_made_up_elsewhere(prepared, profile, plans, strict, store, session))
@@ -161,7 +175,9 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     units = [*body, cover]
     pages = merge_units(session.unit_pdf(cover), [session.unit_pdf(unit) for unit in body], target,
                         _font_files(prepared))
-    store.save_index(index_name, {unit.plan.key: session.counts[unit.plan.key] for unit in body},
+    store.save_index(index_name, Known(
+        {unit.plan.key: session.counts[unit.plan.key] for unit in body},
+        {unit.plan.key: session.anchors[unit.plan.key] for unit in body}),
                      [digest for unit in units
                       for digest in (unit.content, session.placed_key(unit))])
     store.prune()
@@ -245,14 +261,14 @@ class _Session:
     """
 
     def __init__(self, prepared: Prepared, profile: Profile, store: UnitStore,
-                 body: list[_Unit], cover: _Unit, last_counts: dict[str, int],
+                 body: list[_Unit], cover: _Unit, last: Known,
                  render: Callable):
         self.layout = prepared.layout
         self.profile = profile
         self.store = store
         self.body = body
         self.cover = cover
-        self.last_counts = last_counts
+        self.last = last
         self.render = render
         self.counts: dict[str, int] = {}
         self.anchors: dict[str, dict[str, int]] = {}
@@ -300,7 +316,10 @@ class _Session:
     def _schedule(self, pool: Conversations, say: Callable[[str], None]) -> None:
         """Start a child for every unit that needs one and can have one now."""
         new = []
-        for unit in (*self.body, self.cover):
+        # The cover's make-up (the 目录 set tighter, pass by pass) is the longest job and
+        # its placement is known last: forked, it starts first, at the page numbers
+        # guessed, and is made up again only if they were wrong.
+        for unit in (self.cover, *self.body) if pool.workers else (*self.body, self.cover):
             key = unit.plan.key
             if key in self.outputs or key in self.started:
                 continue
@@ -348,7 +367,7 @@ class _Session:
             count = self.counts.get(unit.plan.key)
             if count is None and not guess:
                 break
-            folio += count if count is not None else self.last_counts.get(unit.plan.key, 1)
+            folio += count if count is not None else self.last.counts.get(unit.plan.key, 1)
         return folios
 
     def placement(self, unit: _Unit, guess: bool = False) -> str | None:
@@ -359,7 +378,8 @@ class _Session:
             folios = self.folios(guess)
             return render_unit_stylesheet(self.layout, toc_pages={
                 anchor: folios[other.plan.key] + index for other in self.body
-                for anchor, index in self.anchors.get(other.plan.key, {}).items()})
+                for anchor, index in self.anchors.get(
+                    other.plan.key, self.last.anchors.get(other.plan.key, {})).items()})
         folio = self.folios(guess).get(unit.plan.key)
         return None if folio is None else render_unit_stylesheet(self.layout, folio)
 
@@ -406,7 +426,8 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
         with placeholders(faces):  # fonts are subset once, for the merged issue (subsets.py)
             result = write_pdf(document, staged, profile, cache, strict=strict,
                                placement=guess, place=place,
-                               made_up_body=None if made_up else borrowed)
+                               made_up_body=None if made_up else borrowed,
+                               placement_shapes_makeup=unit.plan.cover)
         os.replace(staged, store.pdf(placed[0]))
     finally:
         staged.unlink(missing_ok=True)

@@ -101,37 +101,52 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
               progress: Callable[[str], None] = lambda message: None,
               strict: bool = False, placement: str | None = None,
               place: Callable[[int, dict[str, int]], str] | None = None,
-              made_up_body: str | None = None) -> RenderResult:
+              made_up_body: str | None = None, placement_shapes_makeup: bool = False
+              ) -> RenderResult:
     """Lay out `document` for `profile` and write the PDF to `target` (None: lay it out only).
 
     A layout unit (units.py) comes with its `placement` in the issue, a stylesheet; `place`,
     told its page count and anchors' pages once it is laid out, gives the placement it
-    really has: when that differs, it is laid out again there (once: make-up is done).
+    really has: when that differs, it is laid out again there (once: make-up is done) —
+    or, with `placement_shapes_makeup` (the cover: its 目录's page numbers decide how
+    tight it is set), made up again from the start there.
     `made_up_body`: the same unit as another output's make-up left it (outputs differ in
     colours, bleed and images, not in line breaks), so make-up has nothing left to do.
     WeasyPrint's errors (unreadable stylesheets or images) stop the build
     before anything is written; with `strict`, so do its warnings.
     """
     fetcher = LocalFetcher(document.allowed_roots, _image_preparation(profile, cache / "images"))
-    html = weasyprint.HTML(string=document.html, base_url=document.base_url, url_fetcher=fetcher)
-    if made_up_body is not None:  # another output's make-up: its body, this output's head
-        _replace_body(html.etree_element, made_up_body)
+
+    def parsed() -> weasyprint.HTML:
+        html = weasyprint.HTML(string=document.html, base_url=document.base_url,
+                               url_fetcher=fetcher)
+        if made_up_body is not None:  # another output's make-up: its body, this output's head
+            _replace_body(html.etree_element, made_up_body)
+        return html
+
+    def made_up_at(html: weasyprint.HTML, placement: str | None):
+        # Image options act when images are laid out, so render() needs them too.
+        # A unit's placement in the issue (units.py): the layout's CSS, from its template.
+        stylesheets = [weasyprint.CSS(string=placement)] if placement else []
+        return make_up(html, lambda: html.render(stylesheets=stylesheets,
+                                                 **_pdf_options(profile)), document.makeup)
+
+    html = parsed()
     threshold = logging.WARNING if strict else logging.ERROR
     # check_stylesheets has shown WeasyPrint's remarks on the layout's stylesheets already.
     shown = _stylesheets(document.layout_folder).by_message()
     with _weasyprint_messages() as messages:
         try:
             progress("排版中…")
-            # Image options act when images are laid out, so render() needs them too.
-            # A unit's placement in the issue (units.py): the layout's CSS, from its template.
-            stylesheets = [weasyprint.CSS(string=placement)] if placement else []
-            rendered, makeup = make_up(
-                html, lambda: html.render(stylesheets=stylesheets, **_pdf_options(profile)),
-                document.makeup)
+            rendered, makeup = made_up_at(html, placement)
             if place is not None and (final := place(len(rendered.pages),
                                                      _anchor_pages(rendered))) != placement:
-                rendered = html.render(stylesheets=[weasyprint.CSS(string=final)],
-                                       **_pdf_options(profile))
+                if placement_shapes_makeup:
+                    html = parsed()
+                    rendered, makeup = made_up_at(html, final)
+                else:
+                    rendered = html.render(stylesheets=[weasyprint.CSS(string=final)],
+                                           **_pdf_options(profile))
             _raise_errors(messages, threshold, shown)
             low = _low_resolution_images(rendered, profile,
                                          Path(unquote(urlsplit(document.base_url).path)))
