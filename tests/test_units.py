@@ -216,3 +216,27 @@ def test_a_glyph_only_one_unit_draws_prints_from_the_issue_s_one_subset(project,
             # Glyph ids are kept (as WeasyPrint keeps them), so empty slots remain; the
             # faces themselves are 10-25 MB.
             assert len(program.read_bytes()) < 2_000_000, "a subset, not the whole face"
+
+
+def green_pixels(pdf: Path, folder: Path) -> int:
+    """Pixels of a green no layout colour comes near (the masthead is red)."""
+    folder.mkdir()
+    subprocess.run(["pdftoppm", "-r", "24", "-png", str(pdf), str(folder / "p")], check=True)
+    count = 0
+    for path in folder.glob("p-*.png"):
+        with Image.open(path) as page:
+            count += sum(1 for red, green, blue in page.convert("RGB").getdata()
+                         if green > 150 and red < 90 and blue < 90)
+    return count
+
+
+def test_a_stylesheet_edited_between_builds_in_one_process_is_read_again(project, tmp_path):
+    """The layout's stylesheets are parsed once per build and output, for all its units
+    (pdf.SharedStyles), and not kept from one build to the next: `watch` shows an edit."""
+    assert project.build() == 0
+    assert green_pixels(project.pdf, tmp_path / "before") == 0
+    sheet = project.root / "layouts" / "bulletin" / "css" / "bulletin.css"
+    sheet.write_text(sheet.read_text(encoding="utf-8")
+                     + "\n.article-body { background: #00c000 !important; }\n", encoding="utf-8")
+    assert project.build() == 0
+    assert green_pixels(project.pdf, tmp_path / "after") > 100

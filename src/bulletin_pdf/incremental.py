@@ -41,7 +41,7 @@ from .units import UnitPlan, UnitView, body_view, cover_view, plan_units, with_s
 if TYPE_CHECKING:
     from .build import Prepared
     from .merge import UnitPdf
-    from .pdf import RenderResult
+    from .pdf import RenderResult, SharedStyles
 
 CACHE_FOLDER = "units"
 PRUNE_AFTER_SECONDS = 3600
@@ -157,7 +157,7 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     `since` (a time: `--force`), nothing laid out before it is used."""
     from .makeup import MakeupReport  # WeasyPrint: only where something is laid out
     from .merge import merge_units
-    from .pdf import RenderResult
+    from .pdf import RenderResult, SharedStyles
 
     store = UnitStore(prepared.project.cache / CACHE_FOLDER, since)
     store.folder.mkdir(parents=True, exist_ok=True)
@@ -166,9 +166,11 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
     body, cover = _units(prepared, profile, plans, strict)
     index_name = f"{prepared.issue.slug}-{profile.name}"
+    styles = SharedStyles()  # parsed here, before the layout processes fork
+    styles.warm(cover.document, profile, prepared.project.cache)
     session = _Session(prepared, profile, store, body, cover, store.last_known(index_name),
                        partial(_render, store, profile, prepared.project.cache, strict,
-                               configured_faces(_font_files(prepared))))
+                               configured_faces(_font_files(prepared)), styles))
     session.borrow(_made_up_elsewhere(prepared, profile, plans, strict, store, session))
     session.run(say)
     say(f"合并 {len(body) + 1} 个排版单元…")
@@ -402,8 +404,8 @@ def _label(profile: Profile, unit: _Unit) -> str:
 
 
 def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
-            faces: frozenset[str], unit: _Unit, guess: str, borrowed: str | None,
-            ask: Ask) -> UnitOutput:
+            faces: frozenset[str], styles: SharedStyles, unit: _Unit, guess: str,
+            borrowed: str | None, ask: Ask) -> UnitOutput:
     """Lay out one unit at the `guess`ed placement, `ask` for the real one (told its pages
     and anchors), and write it into the store (in a child process, or in this one).
     `borrowed`: the unit as another output's make-up left it."""
@@ -427,7 +429,7 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
             result = write_pdf(document, staged, profile, cache, strict=strict,
                                placement=guess, place=place,
                                made_up_body=None if made_up else borrowed,
-                               placement_shapes_makeup=unit.plan.cover)
+                               placement_shapes_makeup=unit.plan.cover, styles=styles)
         os.replace(staged, store.pdf(placed[0]))
     finally:
         staged.unlink(missing_ok=True)
