@@ -117,6 +117,9 @@ class Article:
     title_html: Markup | None = None
     subtitle_html: Markup | None = None
     toc_label_html: Markup | None = None
+    # Where the title's lines may break (words.py), kept with the article: cutting words
+    # loads jieba's dictionary, which a build whose articles are cached need not.
+    title_pieces: tuple[str, ...] = ()
     printed: tuple[PrintedText, ...] = ()  # every text as printed, placed in the source
     notes: tuple[Note, ...] = ()  # what normalisation left for a person (unpaired quotes)
 
@@ -347,6 +350,7 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
     tables = table_shapes(tokens, parts.body_first_line, anchor)
     body_html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {"docId": anchor})
     toc_label = meta["toc_title"] or meta["title"]
+    pieces = tuple(title_pieces(meta["title"])) if meta["title"] else ()
     return Article(
         source=ref.path,
         anchor=anchor,
@@ -360,11 +364,12 @@ def load_article(ref: ArticleRef, section: Section, anchor: str, issue_folder: P
         body_html=Markup(body_html),
         figures=figures,
         tables=tables,
-        title_html=text_markup(whole_phrases(meta["title"]), typography),
+        title_html=text_markup(kept_whole(list(pieces)) if pieces else None, typography),
         subtitle_html=text_markup(meta["subtitle"], typography),
         toc_label_html=text_markup(whole_phrases(toc_label, toc_pieces), typography),
         printed=tuple(article.printed),
         notes=tuple(article.notes),
+        title_pieces=pieces,
     )
 
 

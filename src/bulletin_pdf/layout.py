@@ -12,6 +12,7 @@ import functools
 import math
 import re
 import traceback
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,7 +347,8 @@ def render_html(issue: Issue, sections: tuple[SectionArticles, ...], fonts: Font
     environment.filters["chinese_date"] = chinese_date
     environment.filters["css_string"] = css_string
     environment.filters["advance_ems"] = lambda text, role: text_advance_ems(text, role, fonts)
-    environment.filters["balanced_ems"] = lambda text, role: balanced_ems(text, role, fonts, layout)
+    environment.filters["balanced_ems"] = lambda title, role: balanced_ems(title, role, fonts,
+                                                                           layout)
     try:
         template = environment.get_template(DOCUMENT_TEMPLATE)
         html = template.render(
@@ -444,14 +446,16 @@ def text_advance_ems(text: str, role: str, fonts: FontSet) -> float:
     return math.ceil(advance_ems(text, fonts.roles[role].files[0]) * 1000) / 1000
 
 
-def balanced_ems(text: str, role: str, fonts: FontSet, layout: Layout) -> float:
-    """The measure, in ems, that balances a title's lines.
+def balanced_ems(title: str | Sequence[str], role: str, fonts: FontSet, layout: Layout) -> float:
+    """The measure, in ems, that balances a title's lines: `title` is its text or, cut
+    already (Article.title_pieces), its unbreakable pieces.
 
     A third of an em over: WeasyPrint breaks a line that fills its measure exactly,
     and no character is narrower than that.
     """
     font = fonts.roles[role].files[0]
-    width = balanced_width(title_pieces(text), lambda piece: advance_ems(piece, font),
+    pieces = title_pieces(title) if isinstance(title, str) else list(title)
+    width = balanced_width(pieces, lambda piece: advance_ems(piece, font),
                            layout.fit.title_line_em)
     return math.ceil(width * 100) / 100 + 0.3
 
