@@ -240,3 +240,22 @@ def test_a_stylesheet_edited_between_builds_in_one_process_is_read_again(project
                      + "\n.article-body { background: #00c000 !important; }\n", encoding="utf-8")
     assert project.build() == 0
     assert green_pixels(project.pdf, tmp_path / "after") > 100
+
+
+def test_an_edit_without_a_new_character_takes_the_fonts_subsets_made_before(project):
+    """The merge subsets each face for the issue's glyphs (subsets.py), kept in the cache
+    by face and glyphs: text rewritten with the characters it had needs no new subset;
+    a character new to the issue makes one for its face, from which it prints."""
+    subsets = project.root / ".cache" / "subsets"
+    assert project.build() == 0
+    made = set(subsets.iterdir())
+    assert made, "a subset per face"
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n"
+                  "第二篇的正文。正文的第二篇。\n")
+    assert project.build() == 0
+    assert set(subsets.iterdir()) == made
+    project.write("articles/b.md", "---\ntitle: 第二篇文章\nauthors: [王五]\n---\n\n"
+                  "第二篇的正文：龘。\n")
+    assert project.build() == 0
+    assert len(set(subsets.iterdir()) - made) == 1, "the body text's face only"
+    assert any("龘" in text for text in page_texts(project.pdf))

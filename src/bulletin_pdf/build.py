@@ -28,7 +28,7 @@ from .fonts import FontSet, load_fonts
 from .forked import can_fork, run_jobs
 from .icc import output_profile_problem
 from .images import is_raster, warm_cache
-from .incremental import write_by_units
+from .incremental import SUBSETS_FOLDER, write_by_units
 from .layout import (
     PROFILE_NAMES,
     HtmlDocument,
@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 # Caches whose entries are touched when used; an entry unused this long goes.
-CACHES_PRUNED_BY_USE = ("articles", "preflight")
+PHOTO_CHECKS = "photo-checks"
+CACHES_PRUNED_BY_USE = ("articles", "preflight", PHOTO_CHECKS, SUBSETS_FOLDER)
 UNUSED_CACHE_SECONDS = 30 * 24 * 3600
 
 
@@ -119,7 +120,8 @@ def _prepare(options: BuildOptions, say: Callable[[str], None], warn: Callable[[
                    for profile in profiles}
         problems.extend(_output_problems(outputs, options))
         say("检查照片按版面上的尺寸是否够清晰…")
-        warnings += _collecting(problems, check_photo_files, issue, sections, layout) or ()
+        warnings += _collecting(problems, check_photo_files, issue, sections, layout,
+                                None if options.fresh else project.cache / PHOTO_CHECKS) or ()
         photos = check_photo_resolution(issue, sections, layout, profiles)
         problems.extend(photos.errors)  # print needs them all: no output is made without it
         from .pdf import check_stylesheets  # WeasyPrint loads only when a build gets this far

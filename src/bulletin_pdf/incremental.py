@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .pdf import RenderResult, SharedStyles
 
 CACHE_FOLDER = "units"
+SUBSETS_FOLDER = "subsets"
 PRUNE_AFTER_SECONDS = 3600
 ALIVE_PER_WORKER = 3  # children waiting to learn where their unit falls, besides the working
 
@@ -176,7 +177,8 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     say(f"合并 {len(body) + 1} 个排版单元…")
     units = [*body, cover]
     pages = merge_units(session.unit_pdf(cover), [session.unit_pdf(unit) for unit in body], target,
-                        _font_files(prepared))
+                        _font_files(prepared),
+                        None if since is not None else prepared.project.cache / SUBSETS_FOLDER)
     store.save_index(index_name, Known(
         {unit.plan.key: session.counts[unit.plan.key] for unit in body},
         {unit.plan.key: session.anchors[unit.plan.key] for unit in body}),

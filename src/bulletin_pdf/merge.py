@@ -39,9 +39,10 @@ class UnitPdf:
 
 
 def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path,
-                font_files: Sequence[tuple[Path, int]]) -> int:
+                font_files: Sequence[tuple[Path, int]], subsets: Path | None = None) -> int:
     """Write `base`'s kept pages then each unit's to `target`; the page count.
-    `font_files`: the faces the units' font placeholders may name (subsets.py)."""
+    `font_files`: the faces the units' font placeholders may name (subsets.py);
+    `subsets`: a folder where the fonts' subsets are kept between builds."""
     with pikepdf.open(base.path) as merged:
         sources = [pikepdf.open(unit.path) for unit in units]
         try:
@@ -51,7 +52,7 @@ def merge_units(base: UnitPdf, units: Sequence[UnitPdf], target: Path,
             _merge_outline(merged, parts)
             if "/StructTreeRoot" in merged.Root:
                 _merge_tags(merged, parts, pages)
-            embed_once(merged, font_files)
+            embed_once(merged, font_files, subsets)
             _share_identical_streams(merged)
             _share_identical_resources(merged)
             # A unit's file identifier depends on where WeasyPrint wrote it: the merged

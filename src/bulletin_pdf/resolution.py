@@ -119,10 +119,11 @@ def check_photo_resolution(issue: Issue, sections: tuple[SectionArticles, ...], 
     return CoarsePhotos(tuple(errors), tuple(warnings))
 
 
-def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout
-                      ) -> tuple[Problem, ...]:
+def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layout: Layout,
+                      cache: Path | None = None) -> tuple[Problem, ...]:
     """Every photo once, where it is first placed: raise those too large or not decoding to
-    the end (`images.photo_problem`); return warnings for SVG references the build drops."""
+    the end (`images.photo_problem`, remembered in `cache`); return warnings for SVG
+    references the build drops."""
     problems = Problems()
     warnings = []
     seen = set()
@@ -137,7 +138,7 @@ def check_photo_files(issue: Issue, sections: tuple[SectionArticles, ...], layou
                                  "请把内容画进 SVG 或删去这个引用",
                                  placed.file, placed.line, placed.key)
                          for reference in svg_references(placed.path)]
-        elif problem := photo_problem(placed.path, layout.max_image_pixels):
+        elif problem := photo_problem(placed.path, layout.max_image_pixels, cache):
             problems.add(f"图片 “{shown}” {problem}", placed.file, placed.line, placed.key)
     problems.raise_if_any()
     return tuple(warnings)
