@@ -225,8 +225,12 @@ def green_pixels(pdf: Path, folder: Path) -> int:
     count = 0
     for path in folder.glob("p-*.png"):
         with Image.open(path) as page:
-            count += sum(1 for red, green, blue in page.convert("RGB").getdata()
-                         if green > 150 and red < 90 and blue < 90)
+            red, green, blue = page.convert("RGB").split()
+            mask = ImageChops.multiply(green.point(lambda value: 255 if value > 150 else 0),
+                                       ImageChops.multiply(
+                                           red.point(lambda value: 255 if value < 90 else 0),
+                                           blue.point(lambda value: 255 if value < 90 else 0)))
+            count += mask.histogram()[255]
     return count
 
 
