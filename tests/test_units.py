@@ -162,6 +162,14 @@ def test_units_that_move_are_numbered_where_they_fall(project, tmp_path):
     whole = build(project.issue, tmp_path / "whole.pdf", "--profile", "screen",
                   "--whole-document")
     assert_same_to_reader_and_printer(project.pdf, whole, tmp_path)
+    # Laid out again from scratch (--force), each unit is written first where the last
+    # build's page counts put it, all wrong now: then again where it falls.
+    project.write("articles/a.md", MINIMAL_ARTICLES["a.md"])
+    assert project.build("--force") == 0
+    (tmp_path / "again").mkdir()
+    whole = build(project.issue, tmp_path / "again" / "whole.pdf", "--profile", "screen",
+                  "--whole-document")
+    assert_same_to_reader_and_printer(project.pdf, whole, tmp_path / "again")
 
 
 def test_a_link_to_another_unit_leads_there(project, tmp_path):

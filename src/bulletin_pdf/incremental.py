@@ -338,6 +338,7 @@ class _Session:
             new.append(unit)
             pool.submit(key, _label(self.profile, unit),
                         partial(self.render, unit, placement or self._guess(unit),
+                                placement is not None or self._informed(unit),
                                 self.borrowed.get(key)))
         if new:
             say(f"排版中：{len(new)} 个单元（共 {len(self.body) + 1} 个，"
@@ -390,6 +391,13 @@ class _Session:
     def _guess(self, unit: _Unit) -> str:
         return self.placement(unit, guess=True)
 
+    def _informed(self, unit: _Unit) -> bool:
+        """Whether the guess at the unit's placement rests on known page counts (this
+        build's or the last one's) of every unit before it: likely right."""
+        before = self.body if unit.plan.cover else self.body[:self.body.index(unit)]
+        return all(other.plan.key in self.counts or other.plan.key in self.last.counts
+                   for other in before)
+
     def placed_key(self, unit: _Unit) -> str:
         return unit_digest(unit.content, self.placement(unit) or "", [])
 
@@ -407,9 +415,10 @@ def _label(profile: Profile, unit: _Unit) -> str:
 
 def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
             faces: frozenset[str], styles: SharedStyles, unit: _Unit, guess: str,
-            borrowed: str | None, ask: Ask) -> UnitOutput:
+            informed: bool, borrowed: str | None, ask: Ask) -> UnitOutput:
     """Lay out one unit at the `guess`ed placement, `ask` for the real one (told its pages
     and anchors), and write it into the store (in a child process, or in this one).
+    An `informed` guess is written before asking (pdf.write_pdf's `write_first`).
     `borrowed`: the unit as another output's make-up left it."""
     from .pdf import write_pdf
     from .subsets import placeholders
@@ -431,7 +440,8 @@ def _render(store: UnitStore, profile: Profile, cache: Path, strict: bool,
             result = write_pdf(document, staged, profile, cache, strict=strict,
                                placement=guess, place=place,
                                made_up_body=None if made_up else borrowed,
-                               placement_shapes_makeup=unit.plan.cover, styles=styles)
+                               placement_shapes_makeup=unit.plan.cover, styles=styles,
+                               write_first=informed)
         os.replace(staged, store.pdf(placed[0]))
     finally:
         staged.unlink(missing_ok=True)

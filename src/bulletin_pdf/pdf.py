@@ -104,14 +104,17 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
               strict: bool = False, placement: str | None = None,
               place: Callable[[int, dict[str, int]], str] | None = None,
               made_up_body: str | None = None, placement_shapes_makeup: bool = False,
-              styles: SharedStyles | None = None) -> RenderResult:
+              styles: SharedStyles | None = None, write_first: bool = False) -> RenderResult:
     """Lay out `document` for `profile` and write the PDF to `target` (None: lay it out only).
 
     A layout unit (units.py) comes with its `placement` in the issue, a stylesheet; `place`,
     told its page count and anchors' pages once it is laid out, gives the placement it
     really has: when that differs, it is laid out again there (once: make-up is done) —
     or, with `placement_shapes_makeup` (the cover: its 目录's page numbers decide how
-    tight it is set), made up again from the start there.
+    tight it is set), made up again from the start there. With `write_first`, the PDF is
+    written at `placement` before `place` is asked: a guess that was right leaves the unit
+    done and holding no layout while the units before it are laid out (one that was
+    wrong costs a write).
     `made_up_body`: the same unit as another output's make-up left it (outputs differ in
     colours, bleed and images, not in line breaks), so make-up has nothing left to do.
     `styles`: the stylesheets and fonts every layout of the output shares (SharedStyles).
@@ -128,22 +131,22 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
             progress("排版中…")
             read = _Read(document, fetcher, styles, made_up_body, messages)
             rendered, makeup = read.made_up(placement, profile)
-            if place is not None and (final := place(len(rendered.pages),
-                                                     _anchor_pages(rendered))) != placement:
+            laid = _Laid.of(rendered)
+            low = None
+            if write_first and target is not None:
+                low = _checked_and_written(rendered, target, profile, document, messages,
+                                           threshold, shown, progress)
+                del rendered  # nothing of the layout is kept while waiting for `place`
+            if place is not None and (final := place(laid.pages, laid.anchors)) != placement:
                 if placement_shapes_makeup:
                     read = _Read(document, fetcher, styles, made_up_body, messages)
                     rendered, makeup = read.made_up(final, profile)
                 else:
                     rendered = read.render(final, profile)
-            _raise_errors(messages, threshold, shown)
-            low = _low_resolution_images(rendered, profile,
-                                         Path(unquote(urlsplit(document.base_url).path)))
-            if low and profile.is_print:
-                raise BulletinError([Problem(message) for message in low])
-            if target is not None:  # None: laid out only, to know its pages
-                progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
-                rendered.write_pdf(target, **_pdf_options(profile))
-                fix_text_layer(target)  # halted punctuation that copies and searches whole
+                laid, low = _Laid.of(rendered), None
+            if low is None:
+                low = _checked_and_written(rendered, target, profile, document, messages,
+                                           threshold, shown, progress)
         except ForbiddenResource as error:
             raise BulletinError([Problem(
                 f"排版时试图读取不允许的资源 “{error.url}”：只能使用本期文件夹、版式文件夹和已配置的字体")]
@@ -151,9 +154,39 @@ def write_pdf(document: HtmlDocument, target: Path | None, profile: Profile, cac
         _raise_errors(messages, threshold, shown)  # images and SVGs are drawn while writing
     warnings = tuple(dict.fromkeys([*(message for level, message in messages
                                       if level < logging.ERROR and message not in shown), *low]))
-    levels = tuple(level for page in rendered.pages for level, *_ in page.bookmarks)
-    return RenderResult(len(rendered.pages), warnings, makeup, levels, read.serialised(),
-                        _anchor_pages(rendered))
+    return RenderResult(laid.pages, warnings, makeup, laid.levels, read.serialised(),
+                        laid.anchors)
+
+
+@dataclass(frozen=True)
+class _Laid:
+    """What a build needs of a layout once it is written."""
+
+    pages: int
+    anchors: dict[str, int]  # id → index of its first page
+    levels: tuple[int, ...]  # of the outline's items, in document order
+
+    @classmethod
+    def of(cls, rendered) -> _Laid:
+        return cls(len(rendered.pages), _anchor_pages(rendered),
+                   tuple(level for page in rendered.pages for level, *_ in page.bookmarks))
+
+
+def _checked_and_written(rendered, target: Path | None, profile: Profile,
+                         document: HtmlDocument, messages: list[tuple[int, str]], threshold: int,
+                         shown: dict[str, Problem], progress: Callable[[str], None]) -> list[str]:
+    """Stop on WeasyPrint's errors and, for print, on photos below the profile's
+    resolution; write the PDF to `target` (None: laid out only, to know its pages).
+    The photos below the resolution, for a screen output's warnings."""
+    _raise_errors(messages, threshold, shown)
+    low = _low_resolution_images(rendered, profile, Path(unquote(urlsplit(document.base_url).path)))
+    if low and profile.is_print:
+        raise BulletinError([Problem(message) for message in low])
+    if target is not None:
+        progress(f"已排 {len(rendered.pages)} 页，正在写入 PDF…")
+        rendered.write_pdf(target, **_pdf_options(profile))
+        fix_text_layer(target)  # halted punctuation that copies and searches whole
+    return low
 
 
 class SharedStyles:
