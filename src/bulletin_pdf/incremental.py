@@ -47,6 +47,8 @@ CACHE_FOLDER = "units"
 SUBSETS_FOLDER = "subsets"
 PRUNE_AFTER_SECONDS = 3600
 ALIVE_PER_WORKER = 3  # children waiting to learn where their unit falls, besides the working
+KEPT_STYLES = 4  # environments (layout, fonts, profile) whose parsed stylesheets are kept
+_KEPT_STYLES: dict[str, SharedStyles] = {}
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     `since` (a time: `--force`), nothing laid out before it is used."""
     from .makeup import MakeupReport  # WeasyPrint: only where something is laid out
     from .merge import merge_units
-    from .pdf import RenderResult, SharedStyles
+    from .pdf import RenderResult
 
     store = UnitStore(prepared.project.cache / CACHE_FOLDER, since)
     store.folder.mkdir(parents=True, exist_ok=True)
@@ -167,8 +169,8 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
     body, cover = _units(prepared, profile, plans, strict)
     index_name = f"{prepared.issue.slug}-{profile.name}"
-    styles = SharedStyles()  # parsed here, before the layout processes fork
-    styles.warm(cover.document, profile, prepared.project.cache)
+    styles = _shared_styles(_environment(prepared, profile, strict), cover.document, profile,
+                            prepared.project.cache)
     session = _Session(prepared, profile, store, body, cover, store.last_known(index_name),
                        partial(_render, store, profile, prepared.project.cache, strict,
                                configured_faces(_font_files(prepared)), styles))
@@ -211,12 +213,33 @@ def _units(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: 
 
 def _rendered(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
               ) -> list[_Unit]:
-    # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
-    # without it are not reused with it.
-    environment = environment_digest(prepared.layout.folder, prepared.project.fonts,
-                                     prepared.fonts, profile) + ("|strict" if strict else "")
+    environment = _environment(prepared, profile, strict)
     return [_unit(prepared, profile, environment, plan,
                   cover_view() if plan.cover else body_view(plan)) for plan in plans]
+
+
+def _environment(prepared: Prepared, profile: Profile, strict: bool) -> str:
+    """What a unit's layout depends on besides its HTML and files. --strict fails on
+    WeasyPrint's warnings, which only a layout sees: units laid out without it are not
+    reused with it."""
+    return environment_digest(prepared.layout.folder, prepared.project.fonts, prepared.fonts,
+                              profile) + ("|strict" if strict else "")
+
+
+def _shared_styles(environment: str, document: HtmlDocument, profile: Profile, cache: Path
+                   ) -> SharedStyles:
+    """The output's stylesheets and fonts (pdf.SharedStyles), parsed here before the layout
+    processes fork, and kept while the layout, fonts and profile are unchanged: `watch`
+    parses them once, not at every save."""
+    from .pdf import SharedStyles
+
+    if environment not in _KEPT_STYLES:
+        while len(_KEPT_STYLES) >= KEPT_STYLES:
+            del _KEPT_STYLES[next(iter(_KEPT_STYLES))]
+        _KEPT_STYLES[environment] = SharedStyles()
+    styles = _KEPT_STYLES[environment]
+    styles.warm(document, profile, cache)
+    return styles
 
 
 def _made_up_elsewhere(prepared: Prepared, profile: Profile, plans: list[UnitPlan],
