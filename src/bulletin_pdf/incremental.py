@@ -167,10 +167,10 @@ def write_by_units(prepared: Prepared, profile: Profile, target: Path,
     # --strict fails on WeasyPrint's warnings, which only a layout sees: units laid out
     # without it are not reused with it.
     plans = plan_units(prepared.sections, prepared.issue.colophon is not None)
-    body, cover = _units(prepared, profile, plans, strict)
+    environment = _environment(prepared, profile, strict)
+    body, cover = _units(prepared, profile, plans, environment)
     index_name = f"{prepared.issue.slug}-{profile.name}"
-    styles = _shared_styles(_environment(prepared, profile, strict), cover.document, profile,
-                            prepared.project.cache)
+    styles = _shared_styles(environment, cover.document, profile, prepared.project.cache)
     session = _Session(prepared, profile, store, body, cover, store.last_known(index_name),
                        partial(_render, store, profile, prepared.project.cache, strict,
                                configured_faces(_font_files(prepared)), styles))
@@ -204,16 +204,15 @@ def _font_files(prepared: Prepared) -> list[tuple[Path, int]]:
     return [(file.path, file.index) for file in prepared.fonts.files]
 
 
-def _units(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
+def _units(prepared: Prepared, profile: Profile, plans: list[UnitPlan], environment: str
            ) -> tuple[list[_Unit], _Unit]:
     """The body's units and the cover, rendered to HTML for `profile`."""
-    units = _rendered(prepared, profile, plans, strict)
+    units = _rendered(prepared, profile, plans, environment)
     return units[:-1], units[-1]
 
 
-def _rendered(prepared: Prepared, profile: Profile, plans: list[UnitPlan], strict: bool
+def _rendered(prepared: Prepared, profile: Profile, plans: list[UnitPlan], environment: str
               ) -> list[_Unit]:
-    environment = _environment(prepared, profile, strict)
     return [_unit(prepared, profile, environment, plan,
                   cover_view() if plan.cover else body_view(plan)) for plan in plans]
 
@@ -253,7 +252,8 @@ def _made_up_elsewhere(prepared: Prepared, profile: Profile, plans: list[UnitPla
         if name == profile.name or not wanted - set(found):
             continue
         for unit in _rendered(prepared, other, [plan for plan in plans
-                                                if plan.key in wanted - set(found)], strict):
+                                                if plan.key in wanted - set(found)],
+                              _environment(prepared, other, strict)):
             if made_up := store.made_up(unit.content):
                 found[unit.plan.key] = made_up
     return found
